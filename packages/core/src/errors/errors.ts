@@ -1,0 +1,116 @@
+/**
+ * Typed errors with stable `code`s. Callers (the HTTP layer, the CLI, tests) branch on `code`
+ * or `instanceof`, never on message text.
+ */
+export type ErrorCode =
+  | "validation_error"
+  | "invalid_id"
+  | "unknown_node"
+  | "not_found"
+  | "conflict"
+  | "precondition_failed"
+  | "integrity_error"
+  | "checksum_mismatch"
+  | "malformed_json"
+  | "empty_file"
+  | "invalid_document"
+  | "storage_error"
+  | "lock_held"
+  | "read_only";
+
+export interface DawsosErrorOptions {
+  cause?: unknown;
+  details?: unknown;
+}
+
+/** Base class of every error this project throws on purpose. */
+export class DawsosError extends Error {
+  readonly code: ErrorCode;
+  readonly details: unknown;
+  /** Set by `KnowledgeGraph.apply`: index of the change record that failed. */
+  changeIndex: number | undefined;
+
+  constructor(code: ErrorCode, message: string, options: DawsosErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.details = options.details;
+  }
+}
+
+/** Input that does not satisfy a schema or an invariant. Nothing was changed. */
+export class ValidationError extends DawsosError {
+  constructor(message: string, options: DawsosErrorOptions & { code?: "validation_error" | "invalid_id" } = {}) {
+    super(options.code ?? "validation_error", message, options);
+  }
+}
+
+/** An id (node, edge, pattern, backup, version, storage key) that is not acceptable. */
+export class InvalidIdError extends ValidationError {
+  constructor(message: string, options: DawsosErrorOptions = {}) {
+    super(message, { ...options, code: "invalid_id" });
+  }
+}
+
+/** Something that should exist does not. */
+export class NotFoundError extends DawsosError {
+  constructor(message: string, options: DawsosErrorOptions & { code?: "not_found" | "unknown_node" } = {}) {
+    super(options.code ?? "not_found", message, options);
+  }
+}
+
+/** An edge names a node that does not exist. */
+export class UnknownNodeError extends NotFoundError {
+  readonly nodeId: string;
+  constructor(nodeId: string, options: DawsosErrorOptions = {}) {
+    super(`unknown node ${JSON.stringify(nodeId)}`, { ...options, code: "unknown_node" });
+    this.nodeId = nodeId;
+  }
+}
+
+/** A write lost a race (an id already exists, or a conditional write failed). */
+export class ConflictError extends DawsosError {
+  constructor(message: string, options: DawsosErrorOptions & { code?: "conflict" | "precondition_failed" } = {}) {
+    super(options.code ?? "conflict", message, options);
+  }
+}
+
+export type IntegrityCode = "integrity_error" | "checksum_mismatch" | "malformed_json" | "empty_file" | "invalid_document";
+
+/**
+ * Stored data is damaged or unreadable. `file` names the storage key so operators know
+ * exactly what to look at.
+ */
+export class IntegrityError extends DawsosError {
+  readonly file: string | undefined;
+  constructor(code: IntegrityCode, message: string, options: DawsosErrorOptions & { file?: string } = {}) {
+    super(code, options.file ? `${options.file}: ${message}` : message, options);
+    this.file = options.file;
+  }
+}
+
+/** The storage layer failed (I/O error, disk full). `cause` carries the runtime error. */
+export class StorageError extends DawsosError {
+  constructor(message: string, options: DawsosErrorOptions = {}) {
+    super("storage_error", message, options);
+  }
+}
+
+/** Another process holds the writer lock of a storage directory. */
+export class LockHeldError extends DawsosError {
+  constructor(message: string, options: DawsosErrorOptions = {}) {
+    super("lock_held", message, options);
+  }
+}
+
+/** A write was attempted on a store opened read-only. */
+export class ReadOnlyError extends DawsosError {
+  constructor(message = "the store was opened read-only", options: DawsosErrorOptions = {}) {
+    super("read_only", message, options);
+  }
+}
+
+/** True when `err` is one of ours with the given code. */
+export function hasCode(err: unknown, code: ErrorCode): boolean {
+  return err instanceof DawsosError && err.code === code;
+}

@@ -1,0 +1,7 @@
+export * from "./changes.ts";
+export * from "./conditions.ts";
+export * from "./knowledge-graph.ts";
+export { isPlainObject, mergePatch } from "./merge-patch.ts";
+export * from "./traversal.ts";
+export * from "./types.ts";
+export { assertId } from "./validate.ts";

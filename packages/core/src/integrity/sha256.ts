@@ -1,0 +1,46 @@
+import { sha256 } from "@noble/hashes/sha2.js";
+
+/** An incremental hash. Runtimes with a faster native hash inject their own `HasherFactory`. */
+export interface Hasher {
+  update(chunk: Uint8Array | string): void;
+  /** Lowercase hex digest; the hasher must not be used afterwards. */
+  digestHex(): string;
+}
+
+export type HasherFactory = () => Hasher;
+
+const encoder = new TextEncoder();
+
+export function toHex(bytes: Uint8Array): string {
+  let hex = "";
+  for (const b of bytes) hex += b.toString(16).padStart(2, "0");
+  return hex;
+}
+
+/**
+ * Portable incremental SHA-256 (pure JS, @noble/hashes). Web Crypto has no incremental API,
+ * and streaming a large snapshot must not require holding it in memory.
+ */
+export const createSha256: HasherFactory = () => {
+  const h = sha256.create();
+  return {
+    update(chunk) {
+      h.update(typeof chunk === "string" ? encoder.encode(chunk) : chunk);
+    },
+    digestHex() {
+      return toHex(h.digest());
+    },
+  };
+};
+
+/** One-shot SHA-256 over Web Crypto (available in Node, Deno, Workers and browsers). */
+export async function sha256Hex(data: Uint8Array | string): Promise<string> {
+  const bytes = typeof data === "string" ? encoder.encode(data) : data;
+  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
+  return toHex(new Uint8Array(digest));
+}
+
+/** Synchronous one-shot SHA-256 (for places that cannot await, such as deterministic ids). */
+export function sha256HexSync(data: Uint8Array | string): string {
+  return toHex(sha256(typeof data === "string" ? encoder.encode(data) : data));
+}

@@ -1,0 +1,75 @@
+/**
+ * The storage contract every runtime adapter implements (filesystem, memory, R2, KV).
+ *
+ * Deliberately small, in the spirit of lowdb's adapter and unstorage's drivers: byte bodies
+ * under `/`-separated keys, `null` for "nothing stored yet". Everything above bytes —
+ * checksums, the file format, journals, retention — lives once, in `core`.
+ */
+export interface StorageCapabilities {
+  /** `put` honours `ifMatch` / `ifNoneMatch: "*"` atomically (compare-and-swap). */
+  readonly conditionalWrites: boolean;
+  /** `append` exists and makes appended bytes durable before resolving. */
+  readonly durableAppend: boolean;
+  /** A `put` replaces atomically: readers see the old or the new body, never a mix. */
+  readonly atomicReplace: boolean;
+  /** Entries can expire natively (`expirationTtl`). */
+  readonly nativeTtl: boolean;
+  /** `"eventual"` adapters (Workers KV) must never hold the graph. */
+  readonly consistency: "strong" | "eventual";
+}
+
+export interface StoredObject {
+  readonly body: Uint8Array;
+  /** Opaque version tag of this body; used for conditional writes. */
+  readonly etag: string;
+}
+
+export interface ListedObject {
+  readonly key: string;
+  readonly size: number;
+  readonly etag?: string;
+}
+
+export interface PutOptions {
+  /** Write only if the current etag equals this (requires `conditionalWrites`). */
+  readonly ifMatch?: string;
+  /** `"*"`: write only if nothing is stored under the key (requires `conditionalWrites`). */
+  readonly ifNoneMatch?: "*";
+}
+
+export interface PutResult {
+  readonly etag: string;
+}
+
+export interface StorageAdapter {
+  /** Short name shown by `/health` (`"fs"`, `"memory"`, `"r2"`). */
+  readonly kind: string;
+  readonly capabilities: StorageCapabilities;
+  /** The body and etag under `key`, or `null` when nothing is stored. */
+  get(key: string): Promise<StoredObject | null>;
+  /**
+   * Stores `body` under `key`, replacing what was there. Throws `ConflictError`
+   * (code `precondition_failed`) when a condition in `options` does not hold.
+   */
+  put(key: string, body: Uint8Array | string, options?: PutOptions): Promise<PutResult>;
+  /** Removes `key`; resolves `true` if something was removed. */
+  delete(key: string): Promise<boolean>;
+  /** Every stored key starting with `prefix` (all keys for `""`), sorted by key. */
+  list(prefix: string): Promise<ListedObject[]>;
+  /** Appends durably (only when `capabilities.durableAppend`). */
+  append?(key: string, body: Uint8Array | string): Promise<void>;
+  /** Releases resources (file handles, locks). Safe to call twice. */
+  close?(): Promise<void>;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+export function toBytes(body: Uint8Array | string): Uint8Array {
+  return typeof body === "string" ? encoder.encode(body) : body;
+}
+
+/** Decodes UTF-8 strictly: invalid bytes are an error, not U+FFFD. */
+export function bytesToText(body: Uint8Array): string {
+  return decoder.decode(body);
+}

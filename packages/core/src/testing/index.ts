@@ -1,0 +1,1 @@
+export { runStorageContract, type StorageContractOptions } from "./storage-contract.ts";

@@ -1,0 +1,24 @@
+import { defineConfig } from "vitest/config";
+
+// One vitest run over every package. Packages resolve each other's TypeScript sources through
+// the "@dawsos/source" export condition, so tests never need a prior build.
+export default defineConfig({
+  resolve: { conditions: ["@dawsos/source"] },
+  ssr: { resolve: { conditions: ["@dawsos/source"] } },
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: { name: "core", include: ["packages/core/src/**/*.test.ts"] },
+      },
+      {
+        extends: true,
+        test: { name: "storage-fs", include: ["packages/storage-fs/src/**/*.test.ts"] },
+      },
+      {
+        extends: true,
+        test: { name: "e2e", include: ["tests/**/*.test.ts"], testTimeout: 120_000, hookTimeout: 120_000 },
+      },
+    ],
+  },
+});
