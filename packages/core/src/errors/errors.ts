@@ -40,7 +40,10 @@ export class DawsosError extends Error {
 
 /** Input that does not satisfy a schema or an invariant. Nothing was changed. */
 export class ValidationError extends DawsosError {
-  constructor(message: string, options: DawsosErrorOptions & { code?: "validation_error" | "invalid_id" } = {}) {
+  constructor(
+    message: string,
+    options: DawsosErrorOptions & { code?: "validation_error" | "invalid_id" } = {},
+  ) {
     super(options.code ?? "validation_error", message, options);
   }
 }
@@ -70,12 +73,20 @@ export class UnknownNodeError extends NotFoundError {
 
 /** A write lost a race (an id already exists, or a conditional write failed). */
 export class ConflictError extends DawsosError {
-  constructor(message: string, options: DawsosErrorOptions & { code?: "conflict" | "precondition_failed" } = {}) {
+  constructor(
+    message: string,
+    options: DawsosErrorOptions & { code?: "conflict" | "precondition_failed" } = {},
+  ) {
     super(options.code ?? "conflict", message, options);
   }
 }
 
-export type IntegrityCode = "integrity_error" | "checksum_mismatch" | "malformed_json" | "empty_file" | "invalid_document";
+export type IntegrityCode =
+  | "integrity_error"
+  | "checksum_mismatch"
+  | "malformed_json"
+  | "empty_file"
+  | "invalid_document";
 
 /**
  * Stored data is damaged or unreadable. `file` names the storage key so operators know

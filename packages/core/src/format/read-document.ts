@@ -1,7 +1,14 @@
 import { IntegrityError, ValidationError } from "../errors/errors.ts";
 import { KnowledgeGraph } from "../graph/knowledge-graph.ts";
 import { isPlainObject, setOwn } from "../graph/merge-patch.ts";
-import { type GraphEdge, type GraphNode, type JsonObject, MAX_ID_LENGTH, nullProto, type Pattern } from "../graph/types.ts";
+import {
+  type GraphEdge,
+  type GraphNode,
+  type JsonObject,
+  MAX_ID_LENGTH,
+  nullProto,
+  type Pattern,
+} from "../graph/types.ts";
 import { sha256HexSync } from "../integrity/sha256.ts";
 import { anyDocumentSchema, anyEdgeSchema, anyNodeSchema, patternSchema } from "./schemas.ts";
 
@@ -9,7 +16,15 @@ import { anyDocumentSchema, anyEdgeSchema, anyNodeSchema, patternSchema } from "
 export type DocumentFormat = "dawsos" | "seed" | "python";
 
 /** Top-level members that are ours; anything else is kept verbatim as an "extra". */
-export const DOCUMENT_MEMBERS = new Set(["version", "seq", "nodes", "edges", "patterns", "metadata", "checksum"]);
+export const DOCUMENT_MEMBERS = new Set([
+  "version",
+  "seq",
+  "nodes",
+  "edges",
+  "patterns",
+  "metadata",
+  "checksum",
+]);
 
 /** Node fields derived from the edges; recomputed, never stored (SPEC section 4). */
 const DERIVED_NODE_FIELDS = ["connections_in", "connections_out"];
@@ -65,7 +80,8 @@ function detectFormat(doc: JsonObject): DocumentFormat {
   const nodes = doc.nodes as JsonObject;
   for (const key of Object.keys(nodes)) {
     const node = nodes[key];
-    if (isPlainObject(node) && ("connections_in" in node || "created" in node || "modified" in node)) return "python";
+    if (isPlainObject(node) && ("connections_in" in node || "created" in node || "modified" in node))
+      return "python";
     break;
   }
   return "seed";
@@ -123,9 +139,12 @@ export function readDocument(raw: unknown, options: DocumentReadOptions): ReadDo
 function normalizeNode(key: string, raw: unknown, file: string | undefined, now: string): GraphNode {
   const path = `nodes.${key}`;
   const parsed = anyNodeSchema.safeParse(raw);
-  if (!parsed.success || !isPlainObject(raw)) fail("invalid node", file, path, parsed.success ? undefined : parsed.error.issues);
-  if (key.length === 0 || key.length > MAX_ID_LENGTH) fail(`id must be 1-${MAX_ID_LENGTH} characters`, file, path);
-  if (raw.id !== undefined && raw.id !== key) fail(`id ${JSON.stringify(raw.id)} differs from its key`, file, path);
+  if (!parsed.success || !isPlainObject(raw))
+    fail("invalid node", file, path, parsed.success ? undefined : parsed.error.issues);
+  if (key.length === 0 || key.length > MAX_ID_LENGTH)
+    fail(`id must be 1-${MAX_ID_LENGTH} characters`, file, path);
+  if (raw.id !== undefined && raw.id !== key)
+    fail(`id ${JSON.stringify(raw.id)} differs from its key`, file, path);
   const node: JsonObject = {};
   for (const field of Object.keys(raw)) {
     if (!DERIVED_NODE_FIELDS.includes(field)) setOwn(node, field, raw[field]);
@@ -147,10 +166,14 @@ function normalizeEdge(
 ): GraphEdge {
   const path = `edges[${index}]`;
   const parsed = anyEdgeSchema.safeParse(raw);
-  if (!parsed.success || !isPlainObject(raw)) fail("invalid edge", file, path, parsed.success ? undefined : parsed.error.issues);
+  if (!parsed.success || !isPlainObject(raw))
+    fail("invalid edge", file, path, parsed.success ? undefined : parsed.error.issues);
   const edge: JsonObject = {};
   for (const field of Object.keys(raw)) setOwn(edge, field, raw[field]);
-  if (edge.id === undefined) edge.id = deterministicEdgeId(raw.from as string, raw.to as string, raw.type as string, used);
+  if (edge.id === undefined)
+    edge.id = deterministicEdgeId(raw.from as string, raw.to as string, raw.type as string, (id) =>
+      used.has(id),
+    );
   if (edge.strength === undefined) edge.strength = 1;
   edge.created_at = (raw.created_at ?? raw.created ?? now) as string;
   return edge as GraphEdge;
@@ -160,12 +183,18 @@ function normalizeEdge(
  * Seed edges carry no id: derive `e_<from>_<to>_<type>` (as in SPEC's example), suffixed
  * `_2`, `_3`… on collision, or a hash when that would exceed the id length limit.
  */
-export function deterministicEdgeId(from: string, to: string, type: string, used: ReadonlySet<string>): string {
+export function deterministicEdgeId(
+  from: string,
+  to: string,
+  type: string,
+  isTaken: (id: string) => boolean,
+): string {
   let base = `e_${from}_${to}_${type}`;
-  if (base.length > MAX_ID_LENGTH - 8) base = `e_${sha256HexSync(`${from}\u0000${to}\u0000${type}`).slice(0, 40)}`;
-  if (!used.has(base)) return base;
+  if (base.length > MAX_ID_LENGTH - 8)
+    base = `e_${sha256HexSync(`${from}\u0000${to}\u0000${type}`).slice(0, 40)}`;
+  if (!isTaken(base)) return base;
   for (let n = 2; ; n++) {
     const candidate = `${base}_${n}`;
-    if (!used.has(candidate)) return candidate;
+    if (!isTaken(candidate)) return candidate;
   }
 }

@@ -19,7 +19,10 @@ function isWhitespace(b: number): boolean {
  * is in that layout and matches, `null` otherwise (the caller then falls back to
  * {@link documentChecksum}, which accepts any layout, e.g. a pretty-printed file).
  */
-export function verifyCanonicalBytes(bytes: Uint8Array, hasherFactory: HasherFactory = createSha256): string | null {
+export function verifyCanonicalBytes(
+  bytes: Uint8Array,
+  hasherFactory: HasherFactory = createSha256,
+): string | null {
   let end = bytes.length;
   while (end > 0 && isWhitespace(bytes[end - 1]!)) end--;
   const start = end - TRAILER_LENGTH;

@@ -92,10 +92,24 @@ export async function writeDocument(
     await emit(`\n${close}`);
   };
   const sections: Record<string, () => Promise<void>> = {
-    edges: () => entries('"edges":[', "]", map(snapshot.edges, (e) => canonicalJson(e))),
-    nodes: () => entries('"nodes":{', "}", map(snapshot.nodes, (n) => `${JSON.stringify(n.id)}:${canonicalJson(n)}`)),
+    edges: () =>
+      entries(
+        '"edges":[',
+        "]",
+        map(snapshot.edges, (e) => canonicalJson(e)),
+      ),
+    nodes: () =>
+      entries(
+        '"nodes":{',
+        "}",
+        map(snapshot.nodes, (n) => `${JSON.stringify(n.id)}:${canonicalJson(n)}`),
+      ),
     patterns: () =>
-      entries('"patterns":{', "}", map(snapshot.patterns, ([id, p]) => `${JSON.stringify(id)}:${canonicalJson(p)}`)),
+      entries(
+        '"patterns":{',
+        "}",
+        map(snapshot.patterns, ([id, p]) => `${JSON.stringify(id)}:${canonicalJson(p)}`),
+      ),
   };
   const keys = [...Object.keys(sections), ...Object.keys(snapshot.scalars)].sort(compareIds);
   await emit("{");
@@ -150,7 +164,10 @@ export async function encodeDocument(
 }
 
 /** The document as a plain object (what `GET /api/graph` returns), checksum included. */
-export async function documentObject(graph: KnowledgeGraph, hasherFactory?: HasherFactory): Promise<JsonObject> {
+export async function documentObject(
+  graph: KnowledgeGraph,
+  hasherFactory?: HasherFactory,
+): Promise<JsonObject> {
   const { bytes } = await encodeDocument(graph, hasherFactory);
   return JSON.parse(new TextDecoder().decode(bytes)) as JsonObject;
 }

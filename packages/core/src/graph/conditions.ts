@@ -11,7 +11,8 @@ export interface ParsedCondition {
 }
 
 // <NODE_ID>[.<data path>] <op> <number>[%]  (SPEC section 4)
-const CONDITION = /^\s*([^\s.<>=!]+)((?:\.[^\s.<>=!]+)*)\s*(>=|<=|==|!=|>|<)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*%?\s*$/;
+const CONDITION =
+  /^\s*([^\s.<>=!]+)((?:\.[^\s.<>=!]+)*)\s*(>=|<=|==|!=|>|<)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*%?\s*$/;
 
 /** Parses one trigger condition; `null` when it does not follow the grammar. */
 export function parseCondition(expr: string): ParsedCondition | null {
@@ -80,7 +81,10 @@ export interface PatternEvaluation {
   conditions: ConditionResult[];
 }
 
-export function evaluateCondition(expr: string, getNode: (id: string) => GraphNode | undefined): ConditionResult {
+export function evaluateCondition(
+  expr: string,
+  getNode: (id: string) => GraphNode | undefined,
+): ConditionResult {
   const parsed = parseCondition(expr);
   if (!parsed) return { expr, value: null, result: null };
   const node = getNode(parsed.nodeId);

@@ -2,7 +2,14 @@ import { ConflictError, DawsosError, NotFoundError, UnknownNodeError } from "../
 import type { Change } from "./changes.ts";
 import { evaluatePattern, type PatternEvaluation, patternNodeIds } from "./conditions.ts";
 import { mergePatch } from "./merge-patch.ts";
-import { type NeighborOptions, type Neighborhood, neighbors, type PathOptions, paths, type WeightedPath } from "./traversal.ts";
+import {
+  type Neighborhood,
+  type NeighborOptions,
+  neighbors,
+  type PathOptions,
+  paths,
+  type WeightedPath,
+} from "./traversal.ts";
 import {
   type GraphEdge,
   type GraphNode,
@@ -14,9 +21,7 @@ import {
 import { assertEdge, assertId, assertNode, assertPattern } from "./validate.ts";
 
 /** Restores the graph to how it was before an `apply`. */
-export interface Undo {
-  (): void;
-}
+export type Undo = () => void;
 
 export interface Influence {
   id: string;
@@ -66,7 +71,10 @@ export class KnowledgeGraph {
   #attachNode(node: GraphNode): void {
     this.#nodes.set(node.id, node);
     let ids = this.#byType.get(node.type);
-    if (!ids) this.#byType.set(node.type, (ids = new Set()));
+    if (!ids) {
+      ids = new Set();
+      this.#byType.set(node.type, ids);
+    }
     ids.add(node.id);
   }
 
@@ -164,7 +172,11 @@ export class KnowledgeGraph {
       }
       case "patch_node": {
         const previous = this.#requireNode(change.id);
-        const next: GraphNode = { ...previous, data: mergePatch(previous.data, change.data), updated_at: change.at };
+        const next: GraphNode = {
+          ...previous,
+          data: mergePatch(previous.data, change.data),
+          updated_at: change.at,
+        };
         this.#detachNode(previous);
         this.#attachNode(next);
         steps.push(() => {
@@ -193,7 +205,8 @@ export class KnowledgeGraph {
       case "add_edge": {
         const edge = change.edge;
         assertEdge(edge);
-        if (this.#edges.has(edge.id)) throw new ConflictError(`edge ${JSON.stringify(edge.id)} already exists`);
+        if (this.#edges.has(edge.id))
+          throw new ConflictError(`edge ${JSON.stringify(edge.id)} already exists`);
         if (!this.#nodes.has(edge.from)) throw new UnknownNodeError(edge.from);
         if (!this.#nodes.has(edge.to)) throw new UnknownNodeError(edge.to);
         this.#attachEdge(edge);
@@ -236,6 +249,14 @@ export class KnowledgeGraph {
     const node = this.#nodes.get(id);
     if (!node) throw new NotFoundError(`node ${JSON.stringify(id)} does not exist`);
     return node;
+  }
+
+  /**
+   * Moves `seq` forward without a change (restores and replacements do this so an ETag is
+   * never reused for different content). Never moves it back.
+   */
+  advanceSeq(to: number): void {
+    if (to > this.#seq) this.#seq = to;
   }
 
   // ---------------------------------------------------------------- reads
@@ -370,7 +391,10 @@ export class KnowledgeGraph {
 
 function addTo(index: Map<string, Set<string>>, key: string, value: string): void {
   let set = index.get(key);
-  if (!set) index.set(key, (set = new Set()));
+  if (!set) {
+    set = new Set();
+    index.set(key, set);
+  }
   set.add(value);
 }
 

@@ -86,7 +86,12 @@ interface Partial {
  * extending a path never makes it stronger: a best-first search therefore finds paths in
  * descending strength order and can stop after `limit` of them.
  */
-export function paths(graph: TraversalSource, from: string, to: string, options: PathOptions = {}): WeightedPath[] {
+export function paths(
+  graph: TraversalSource,
+  from: string,
+  to: string,
+  options: PathOptions = {},
+): WeightedPath[] {
   const maxDepth = Math.max(1, Math.min(8, Math.trunc(options.maxDepth ?? 4)));
   const limit = Math.max(1, Math.trunc(options.limit ?? 20));
   let budget = options.maxExpansions ?? 200_000;

@@ -26,11 +26,13 @@ export function assertUnitInterval(value: unknown, what: string): asserts value 
 }
 
 function assertString(value: unknown, what: string): asserts value is string {
-  if (typeof value !== "string") throw new ValidationError(`${what} must be a string`, { details: { field: what } });
+  if (typeof value !== "string")
+    throw new ValidationError(`${what} must be a string`, { details: { field: what } });
 }
 
 export function assertNode(node: unknown, what = "node"): asserts node is GraphNode {
-  if (!isPlainObject(node)) throw new ValidationError(`${what} must be an object`, { details: { field: what } });
+  if (!isPlainObject(node))
+    throw new ValidationError(`${what} must be an object`, { details: { field: what } });
   assertId(node.id, `${what}.id`);
   assertType(node.type, `${what}.type`);
   if (!isPlainObject(node.data)) {
@@ -41,7 +43,8 @@ export function assertNode(node: unknown, what = "node"): asserts node is GraphN
 }
 
 export function assertEdge(edge: unknown, what = "edge"): asserts edge is GraphEdge {
-  if (!isPlainObject(edge)) throw new ValidationError(`${what} must be an object`, { details: { field: what } });
+  if (!isPlainObject(edge))
+    throw new ValidationError(`${what} must be an object`, { details: { field: what } });
   assertId(edge.id, `${what}.id`);
   assertId(edge.from, `${what}.from`);
   assertId(edge.to, `${what}.to`);
@@ -51,17 +54,23 @@ export function assertEdge(edge: unknown, what = "edge"): asserts edge is GraphE
 }
 
 export function assertPattern(pattern: unknown, what = "pattern"): asserts pattern is Pattern {
-  if (!isPlainObject(pattern)) throw new ValidationError(`${what} must be an object`, { details: { field: what } });
+  if (!isPlainObject(pattern))
+    throw new ValidationError(`${what} must be an object`, { details: { field: what } });
   if (pattern.type !== undefined) assertType(pattern.type, `${what}.type`);
   if (pattern.confidence !== undefined) assertUnitInterval(pattern.confidence, `${what}.confidence`);
   const conditions = pattern.trigger_conditions;
-  if (conditions !== undefined && !(Array.isArray(conditions) && conditions.every((c) => typeof c === "string"))) {
+  if (
+    conditions !== undefined &&
+    !(Array.isArray(conditions) && conditions.every((c) => typeof c === "string"))
+  ) {
     throw new ValidationError(`${what}.trigger_conditions must be an array of strings`, {
       details: { field: `${what}.trigger_conditions` },
     });
   }
   const nodes = pattern.nodes;
   if (nodes !== undefined && !(Array.isArray(nodes) && nodes.every((c) => typeof c === "string"))) {
-    throw new ValidationError(`${what}.nodes must be an array of strings`, { details: { field: `${what}.nodes` } });
+    throw new ValidationError(`${what}.nodes must be an array of strings`, {
+      details: { field: `${what}.nodes` },
+    });
   }
 }

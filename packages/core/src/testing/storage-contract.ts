@@ -116,7 +116,9 @@ export function runStorageContract(name: string, options: StorageContractOptions
     });
 
     it("resolves concurrent writes to one key to one of the written bodies", async () => {
-      await Promise.all(Array.from({ length: 16 }, (_, i) => storage.put("same.json", `body-${i}`.repeat(50))));
+      await Promise.all(
+        Array.from({ length: 16 }, (_, i) => storage.put("same.json", `body-${i}`.repeat(50))),
+      );
       const body = text((await storage.get("same.json"))!.body);
       expect(Array.from({ length: 16 }, (_, i) => `body-${i}`.repeat(50))).toContain(body);
     });

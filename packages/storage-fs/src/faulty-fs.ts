@@ -1,0 +1,258 @@
+import { sep } from "node:path";
+import type { FsDirEntry, FsFileHandle, FsOps, FsStat } from "./fs-ops.ts";
+import { nodeFsOps } from "./fs-ops.ts";
+
+/** The operations of `FsOps` and of its file handles, as recorded in `FaultyFs.log`. */
+export type FsOpName =
+  | "open"
+  | "write"
+  | "sync"
+  | "datasync"
+  | "close"
+  | "readFile"
+  | "rename"
+  | "unlink"
+  | "mkdir"
+  | "rmdir"
+  | "readdir"
+  | "lstat"
+  | "realpath"
+  | "syncDir";
+
+/** Errno codes `FaultyFs` can inject, with the errno numbers Linux uses for them. */
+const ERRNO = {
+  EIO: { errno: -5, text: "i/o error" },
+  ENOSPC: { errno: -28, text: "no space left on device" },
+  EACCES: { errno: -13, text: "permission denied" },
+  EROFS: { errno: -30, text: "read-only file system" },
+} as const;
+export type FaultCode = keyof typeof ERRNO;
+
+/** The syscall Node would name in the error of each operation. */
+const SYSCALL: Record<FsOpName, string> = {
+  open: "open",
+  write: "write",
+  sync: "fsync",
+  datasync: "fdatasync",
+  close: "close",
+  readFile: "read",
+  rename: "rename",
+  unlink: "unlink",
+  mkdir: "mkdir",
+  rmdir: "rmdir",
+  readdir: "scandir",
+  lstat: "lstat",
+  realpath: "realpath",
+  syncDir: "fsync",
+};
+
+/** One recorded operation. Paths are relative to `root` when they lie under it. */
+export interface FsLogEntry {
+  readonly op: FsOpName;
+  readonly path: string;
+  /** `rename` only: the destination. */
+  readonly to?: string;
+  /** `open` only: the flags. */
+  readonly flags?: string;
+  /** `write` only: how many bytes were asked for. */
+  readonly bytes?: number;
+  /** Set when this operation was failed on purpose. */
+  readonly injected?: FaultCode;
+}
+
+/** Which operation to fail, and how. */
+export interface FaultRule {
+  /** The operation kind to fail, or `"any"` to count every operation. */
+  readonly op: FsOpName | "any";
+  /** Fail the n-th matching operation after `failOn` (1-based). Default 1: the next one. */
+  readonly nth?: number;
+  readonly code: FaultCode;
+  /** `true`: the n-th and every later matching operation fail, until `clearFaults`. */
+  readonly sticky?: boolean;
+  /** Only count operations on this (root-relative) path, or on paths matching this pattern. */
+  readonly path?: string | RegExp;
+}
+
+export interface FaultyFsOptions {
+  /** Paths under this directory are logged relative to it. Can also be set later. */
+  readonly root?: string;
+}
+
+interface ActiveRule {
+  readonly rule: FaultRule;
+  seen: number;
+  done: boolean;
+}
+
+/** An errno-like error, shaped as Node's own (`code`, `errno`, `syscall`, `path`). */
+export function fsError(code: FaultCode, syscall: string, path: string): NodeJS.ErrnoException {
+  const { errno, text } = ERRNO[code];
+  return Object.assign(new Error(`${code}: ${text}, ${syscall} '${path}'`), { code, errno, syscall, path });
+}
+
+/**
+ * A fault-injecting `FsOps` wrapper for tests: records every operation in order and fails
+ * chosen ones with EIO/ENOSPC-style errors, so tests can assert the syscall order of a
+ * crash-safe write (a kill -9 keeps the page cache, so order must be checked directly) and
+ * what happens when any single step fails.
+ *
+ * ```ts
+ * const faulty = new FaultyFs(nodeFsOps, { root });
+ * faulty.failOn({ op: "sync", nth: 1, code: "ENOSPC" });
+ * faulty.log; faulty.clearFaults(); faulty.clearLog();
+ * ```
+ *
+ * An injected failure does not perform the operation, except `close`, which still closes
+ * the real handle so tests do not leak descriptors.
+ */
+export class FaultyFs implements FsOps {
+  /** Every operation so far, in call order. */
+  readonly log: FsLogEntry[] = [];
+  root: string | undefined;
+  readonly #inner: FsOps;
+  #rules: ActiveRule[] = [];
+
+  constructor(inner: FsOps = nodeFsOps, options: FaultyFsOptions = {}) {
+    this.#inner = inner;
+    this.root = options.root;
+  }
+
+  /** Adds a fault. Counting starts now. */
+  failOn(rule: FaultRule): void {
+    if (rule.nth !== undefined && (!Number.isInteger(rule.nth) || rule.nth < 1)) {
+      throw new RangeError("nth must be a positive integer");
+    }
+    this.#rules.push({ rule, seen: 0, done: false });
+  }
+
+  /** Removes every fault; operations succeed again. */
+  clearFaults(): void {
+    this.#rules = [];
+  }
+
+  clearLog(): void {
+    this.log.length = 0;
+  }
+
+  /** The log restricted to the given operation kinds. */
+  ops(...names: FsOpName[]): FsLogEntry[] {
+    return this.log.filter((entry) => names.includes(entry.op));
+  }
+
+  async open(path: string, flags: "wx" | "a" | "r"): Promise<FsFileHandle> {
+    this.#enter("open", path, { flags });
+    return this.#wrapHandle(await this.#inner.open(path, flags), path);
+  }
+
+  async readFile(path: string): Promise<Uint8Array> {
+    this.#enter("readFile", path);
+    return this.#inner.readFile(path);
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    this.#enter("rename", from, { to: this.#relative(to) });
+    return this.#inner.rename(from, to);
+  }
+
+  async unlink(path: string): Promise<void> {
+    this.#enter("unlink", path);
+    return this.#inner.unlink(path);
+  }
+
+  async mkdir(path: string, options: { recursive: true }): Promise<string | undefined> {
+    this.#enter("mkdir", path);
+    return this.#inner.mkdir(path, options);
+  }
+
+  async rmdir(path: string): Promise<void> {
+    this.#enter("rmdir", path);
+    return this.#inner.rmdir(path);
+  }
+
+  async readdir(path: string, options: { withFileTypes: true }): Promise<FsDirEntry[]> {
+    this.#enter("readdir", path);
+    return this.#inner.readdir(path, options);
+  }
+
+  async lstat(path: string): Promise<FsStat> {
+    this.#enter("lstat", path);
+    return this.#inner.lstat(path);
+  }
+
+  async realpath(path: string): Promise<string> {
+    this.#enter("realpath", path);
+    return this.#inner.realpath(path);
+  }
+
+  async syncDir(path: string): Promise<void> {
+    this.#enter("syncDir", path);
+    return this.#inner.syncDir(path);
+  }
+
+  #wrapHandle(handle: FsFileHandle, path: string): FsFileHandle {
+    return {
+      write: async (bytes) => {
+        this.#enter("write", path, { bytes: bytes.length });
+        return handle.write(bytes);
+      },
+      sync: async () => {
+        this.#enter("sync", path);
+        return handle.sync();
+      },
+      datasync: async () => {
+        this.#enter("datasync", path);
+        return handle.datasync();
+      },
+      close: async () => {
+        const fault = this.#record("close", path, {});
+        await handle.close();
+        if (fault !== undefined) throw fsError(fault, SYSCALL.close, path);
+      },
+    };
+  }
+
+  /** Logs the operation and throws if a rule says it fails. */
+  #enter(op: FsOpName, path: string, extra: Omit<FsLogEntry, "op" | "path" | "injected"> = {}): void {
+    const fault = this.#record(op, path, extra);
+    if (fault !== undefined) throw fsError(fault, SYSCALL[op], path);
+  }
+
+  #record(
+    op: FsOpName,
+    path: string,
+    extra: Omit<FsLogEntry, "op" | "path" | "injected">,
+  ): FaultCode | undefined {
+    const relative = this.#relative(path);
+    const fault = this.#faultFor(op, relative);
+    this.log.push({ op, path: relative, ...extra, ...(fault === undefined ? {} : { injected: fault }) });
+    return fault;
+  }
+
+  #faultFor(op: FsOpName, relative: string): FaultCode | undefined {
+    let fault: FaultCode | undefined;
+    for (const active of this.#rules) {
+      const { rule } = active;
+      if (active.done || (rule.op !== "any" && rule.op !== op) || !pathMatches(rule.path, relative)) continue;
+      active.seen++;
+      const nth = rule.nth ?? 1;
+      if (active.seen === nth || (rule.sticky === true && active.seen > nth)) {
+        fault ??= rule.code;
+        if (rule.sticky !== true) active.done = true;
+      }
+    }
+    return fault;
+  }
+
+  #relative(path: string): string {
+    const root = this.root;
+    if (root === undefined) return path;
+    if (path === root) return ".";
+    const base = root.endsWith(sep) ? root : root + sep;
+    return path.startsWith(base) ? path.slice(base.length).split(sep).join("/") : path;
+  }
+}
+
+function pathMatches(filter: string | RegExp | undefined, relative: string): boolean {
+  if (filter === undefined) return true;
+  return typeof filter === "string" ? filter === relative : filter.test(relative);
+}

@@ -1,0 +1,93 @@
+import * as fsp from "node:fs/promises";
+
+/**
+ * The filesystem operations `FsStorage` uses, and nothing more. Injectable so tests can wrap
+ * it (see `FaultyFs`) to record the exact syscall order and to inject EIO/ENOSPC faults,
+ * which is how crash safety is proven rather than read off the code.
+ */
+export interface FsOps {
+  /** Opens a regular file (`"wx"`: create exclusively, `"a"`: append, `"r"`: read). */
+  open(path: string, flags: "wx" | "a" | "r"): Promise<FsFileHandle>;
+  /** Reads a whole file from a single open file description (so a concurrent rename cannot tear it). */
+  readFile(path: string): Promise<Uint8Array>;
+  rename(from: string, to: string): Promise<void>;
+  unlink(path: string): Promise<void>;
+  /** Creates `path` and missing parents; resolves to the first directory created, or `undefined`. */
+  mkdir(path: string, options: { recursive: true }): Promise<string | undefined>;
+  /** Removes an empty directory. */
+  rmdir(path: string): Promise<void>;
+  readdir(path: string, options: { withFileTypes: true }): Promise<FsDirEntry[]>;
+  /** Stats `path` without following a final symlink. */
+  lstat(path: string): Promise<FsStat>;
+  realpath(path: string): Promise<string>;
+  /** Makes the entries of directory `path` durable: open it read-only, fsync, close. */
+  syncDir(path: string): Promise<void>;
+}
+
+/** An open file. `write` writes every byte (looping over short writes) before resolving. */
+export interface FsFileHandle {
+  write(bytes: Uint8Array): Promise<void>;
+  /** fsync(2): data and all metadata. */
+  sync(): Promise<void>;
+  /** fdatasync(2): data and the metadata needed to read it back (size), not timestamps. */
+  datasync(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface FsDirEntry {
+  readonly name: string;
+  isFile(): boolean;
+  isDirectory(): boolean;
+  isSymbolicLink(): boolean;
+}
+
+export interface FsStat {
+  readonly size: number;
+  isFile(): boolean;
+  isDirectory(): boolean;
+  isSymbolicLink(): boolean;
+}
+
+function wrapHandle(handle: fsp.FileHandle): FsFileHandle {
+  return {
+    async write(bytes) {
+      // FileHandle.write may write fewer bytes than asked; a replace must never be short.
+      let offset = 0;
+      while (offset < bytes.length) {
+        const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset);
+        offset += bytesWritten;
+      }
+    },
+    sync: () => handle.sync(),
+    datasync: () => handle.datasync(),
+    close: () => handle.close(),
+  };
+}
+
+/** `FsOps` over `node:fs/promises`: the real thing. */
+export const nodeFsOps: FsOps = {
+  async open(path, flags) {
+    return wrapHandle(await fsp.open(path, flags));
+  },
+  async readFile(path) {
+    const buffer = await fsp.readFile(path);
+    // A plain Uint8Array view (no copy): callers compare bodies structurally, and a Buffer
+    // is a different class to `toEqual`.
+    return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  },
+  rename: (from, to) => fsp.rename(from, to),
+  unlink: (path) => fsp.unlink(path),
+  mkdir: (path, options) => fsp.mkdir(path, options),
+  rmdir: (path) => fsp.rmdir(path),
+  readdir: (path, options) => fsp.readdir(path, options),
+  lstat: (path) => fsp.lstat(path),
+  realpath: (path) => fsp.realpath(path),
+  async syncDir(path) {
+    const handle = await fsp.open(path, "r");
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  },
+};
