@@ -8,6 +8,7 @@ export * from "./format/index.ts";
 export * from "./graph/index.ts";
 export * from "./history/index.ts";
 export * from "./integrity/index.ts";
+export * from "./journal/index.ts";
 export { investmentFrameworkSeed } from "./seed/investment-framework.ts";
 export * from "./storage/index.ts";
 export * from "./store/index.ts";

@@ -69,29 +69,40 @@ export async function writeDocument(
   sink: TextSink,
   hasherFactory: HasherFactory = createSha256,
 ): Promise<string> {
+  const result: { checksum?: string } = {};
+  for (const chunk of documentText(snapshot, hasherFactory, result)) await sink(chunk);
+  return result.checksum!;
+}
+
+/**
+ * The document text in chunks of about 64 KiB, produced lazily as the consumer pulls (so a
+ * slow disk paces serialisation and memory stays flat). `result.checksum` is set once the
+ * last chunk has been produced.
+ */
+export function* documentText(
+  snapshot: DocumentSnapshot,
+  hasherFactory: HasherFactory = createSha256,
+  result: { checksum?: string } = {},
+): Generator<string> {
   const hasher = hasherFactory();
   let buffer = "";
-  const flush = async () => {
-    if (buffer.length === 0) return;
+  const take = () => {
     hasher.update(buffer.replaceAll("\n", ""));
     const out = buffer;
     buffer = "";
-    await sink(out);
+    return out;
   };
-  const emit = async (text: string) => {
-    buffer += text;
-    if (buffer.length >= CHUNK) await flush();
-  };
-  const entries = async (open: string, close: string, items: readonly string[] | Iterable<string>) => {
-    await emit(open);
+  function* entries(open: string, close: string, items: Iterable<string>): Generator<string> {
+    buffer += open;
     let first = true;
     for (const item of items) {
-      await emit(first ? `\n${item}` : `,\n${item}`);
+      buffer += first ? `\n${item}` : `,\n${item}`;
       first = false;
+      if (buffer.length >= CHUNK) yield take();
     }
-    await emit(`\n${close}`);
-  };
-  const sections: Record<string, () => Promise<void>> = {
+    buffer += `\n${close}`;
+  }
+  const sections: Record<string, () => Generator<string>> = {
     edges: () =>
       entries(
         '"edges":[',
@@ -112,21 +123,20 @@ export async function writeDocument(
       ),
   };
   const keys = [...Object.keys(sections), ...Object.keys(snapshot.scalars)].sort(compareIds);
-  await emit("{");
+  buffer += "{";
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!;
-    if (i > 0) await emit(",");
+    if (i > 0) buffer += ",";
     const section = sections[key];
-    if (section) await section();
-    else await emit(`${JSON.stringify(key)}:${canonicalJson(snapshot.scalars[key])}`);
+    if (section) yield* section();
+    else buffer += `${JSON.stringify(key)}:${canonicalJson(snapshot.scalars[key])}`;
   }
   // The closing brace belongs to the canonical text that is hashed; in the file the
   // checksum trailer takes its place and closes the object.
-  await flush();
+  const last = take();
   hasher.update("}");
-  const checksum = hasher.digestHex();
-  await sink(`,"checksum":"${checksum}"}\n`);
-  return checksum;
+  result.checksum = hasher.digestHex();
+  yield `${last},"checksum":"${result.checksum}"}\n`;
 }
 
 function* map<T>(items: Iterable<T>, fn: (item: T) => string): Iterable<string> {

@@ -1,7 +1,13 @@
-import { ConflictError, DawsosError, NotFoundError, UnknownNodeError } from "../errors/errors.ts";
+import {
+  ConflictError,
+  DawsosError,
+  NotFoundError,
+  UnknownNodeError,
+  ValidationError,
+} from "../errors/errors.ts";
 import type { Change } from "./changes.ts";
 import { evaluatePattern, type PatternEvaluation, patternNodeIds } from "./conditions.ts";
-import { mergePatch } from "./merge-patch.ts";
+import { isPlainObject, mergePatch } from "./merge-patch.ts";
 import {
   type Neighborhood,
   type NeighborOptions,
@@ -171,6 +177,9 @@ export class KnowledgeGraph {
         return;
       }
       case "patch_node": {
+        if (!isPlainObject(change.data)) {
+          throw new ValidationError("patch data must be an object", { details: { field: "data" } });
+        }
         const previous = this.#requireNode(change.id);
         const next: GraphNode = {
           ...previous,
@@ -249,6 +258,13 @@ export class KnowledgeGraph {
     const node = this.#nodes.get(id);
     if (!node) throw new NotFoundError(`node ${JSON.stringify(id)} does not exist`);
     return node;
+  }
+
+  /** Sets the document-level members while loading (no change record). */
+  setDocumentMembers(seq: number, metadata: JsonObject, extras: JsonObject): void {
+    this.#seq = seq;
+    this.#metadata = metadata;
+    this.#extras = extras;
   }
 
   /**

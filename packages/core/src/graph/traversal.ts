@@ -29,7 +29,7 @@ export const MAX_NEIGHBOR_DEPTH = 5;
 /** Breadth-first neighbourhood of `id`. Unknown ids give an empty neighbourhood. */
 export function neighbors(graph: TraversalSource, id: string, options: NeighborOptions = {}): Neighborhood {
   const direction = options.direction ?? "both";
-  const depth = Math.max(1, Math.min(MAX_NEIGHBOR_DEPTH, Math.trunc(options.depth ?? 1)));
+  const depth = clampInt(options.depth, 1, 1, MAX_NEIGHBOR_DEPTH);
   const result: Neighborhood = { nodes: [], edges: [] };
   if (!graph.getNode(id)) return result;
   const seenNodes = new Set([id]);
@@ -92,8 +92,8 @@ export function paths(
   to: string,
   options: PathOptions = {},
 ): WeightedPath[] {
-  const maxDepth = Math.max(1, Math.min(8, Math.trunc(options.maxDepth ?? 4)));
-  const limit = Math.max(1, Math.trunc(options.limit ?? 20));
+  const maxDepth = clampInt(options.maxDepth, 4, 1, 8);
+  const limit = clampInt(options.limit, 20, 1, Number.MAX_SAFE_INTEGER);
   let budget = options.maxExpansions ?? 200_000;
   const found: WeightedPath[] = [];
   if (!graph.getNode(from) || !graph.getNode(to) || from === to) return found;
@@ -117,6 +117,12 @@ export function paths(
     }
   }
   return found;
+}
+
+/** An integer option clamped to [min, max]; anything non-numeric means the default. */
+function clampInt(value: number | undefined, fallback: number, min: number, max: number): number {
+  const n = typeof value === "number" && !Number.isNaN(value) ? Math.trunc(value) : fallback;
+  return Math.max(min, Math.min(max, n));
 }
 
 /** A small binary max-heap (no dependency needed for one use). */

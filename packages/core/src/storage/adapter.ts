@@ -41,6 +41,26 @@ export interface PutResult {
   readonly etag: string;
 }
 
+/**
+ * An append-only log kept open for fast durable appends (the graph journal). Appends from one
+ * log are applied in call order.
+ */
+export interface AppendLog {
+  /** Bytes in the log: the offset the next append writes at. */
+  readonly size: number;
+  /**
+   * Appends `bytes`. With `sync: true` they are durable (fdatasync) before this resolves.
+   * If it rejects, the log's content past the previous `size` is unknown: the caller must
+   * `truncate` back before appending again.
+   */
+  append(bytes: Uint8Array, options?: { sync?: boolean }): Promise<void>;
+  /** Makes every appended byte durable. */
+  sync(): Promise<void>;
+  /** Cuts the log back to `size` bytes, durably (drops records whose write failed). */
+  truncate(size: number): Promise<void>;
+  close(): Promise<void>;
+}
+
 export interface StorageAdapter {
   /** Short name shown by `/health` (`"fs"`, `"memory"`, `"r2"`). */
   readonly kind: string;
@@ -58,6 +78,15 @@ export interface StorageAdapter {
   list(prefix: string): Promise<ListedObject[]>;
   /** Appends durably (only when `capabilities.durableAppend`). */
   append?(key: string, body: Uint8Array | string): Promise<void>;
+  /** Opens `key` as an append log, creating it empty if missing (only when `durableAppend`). */
+  openAppendLog?(key: string): Promise<AppendLog>;
+  /**
+   * Streams the body under `key` in chunks, or `null` when missing. For documents too large
+   * to hold as one buffer or string (a JSON text larger than V8's maximum string length).
+   */
+  getStream?(key: string): Promise<AsyncIterable<Uint8Array> | null>;
+  /** Stores a streamed body with the same atomic-replace guarantee as `put`. */
+  putStream?(key: string, body: AsyncIterable<Uint8Array>): Promise<PutResult>;
   /** Releases resources (file handles, locks). Safe to call twice. */
   close?(): Promise<void>;
 }

@@ -1,5 +1,6 @@
 import { ConflictError } from "../errors/errors.ts";
 import {
+  type AppendLog,
   type ListedObject,
   type PutOptions,
   type PutResult,
@@ -60,6 +61,58 @@ export class MemoryStorage implements StorageAdapter {
     next.set(add, current.length);
     this.#entries.set(key, { body: next, etag: `m${++this.#version}` });
   }
+
+  /** An append log over the stored entry (memory is as durable as it gets). */
+  async openAppendLog(key: string): Promise<AppendLog> {
+    assertValidKey(key);
+    if (!this.#entries.has(key)) await this.put(key, new Uint8Array(0));
+    const size = () => this.#entries.get(key)?.body.length ?? 0;
+    return {
+      get size() {
+        return size();
+      },
+      append: async (bytes) => this.append(key, bytes),
+      sync: async () => {},
+      truncate: async (length) => {
+        const body = this.#entries.get(key)?.body ?? new Uint8Array(0);
+        this.#entries.set(key, { body: body.slice(0, length), etag: `m${++this.#version}` });
+      },
+      close: async () => {},
+    };
+  }
+
+  /** Streams in small chunks, so callers' streaming paths are exercised in tests. */
+  async getStream(key: string): Promise<AsyncIterable<Uint8Array> | null> {
+    const stored = await this.get(key);
+    if (!stored) return null;
+    const body = stored.body;
+    return (async function* () {
+      for (let i = 0; i < body.length; i += MemoryStorage.STREAM_CHUNK) {
+        yield body.subarray(i, i + MemoryStorage.STREAM_CHUNK);
+      }
+    })();
+  }
+
+  /** Collects the stream, then stores it atomically (a failing stream stores nothing). */
+  async putStream(key: string, body: AsyncIterable<Uint8Array>): Promise<PutResult> {
+    assertValidKey(key);
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    for await (const chunk of body) {
+      parts.push(chunk.slice());
+      total += chunk.length;
+    }
+    const bytes = new Uint8Array(total);
+    let offset = 0;
+    for (const part of parts) {
+      bytes.set(part, offset);
+      offset += part.length;
+    }
+    return this.put(key, bytes);
+  }
+
+  /** Chunk size of `getStream` (small and odd, so lines straddle chunks). */
+  static STREAM_CHUNK = 4093;
 
   async delete(key: string): Promise<boolean> {
     assertValidKey(key);

@@ -8,14 +8,17 @@ import {
 } from "../errors/errors.ts";
 import { readDocument } from "../format/read-document.ts";
 import type { BatchOp } from "../format/schemas.ts";
-import { captureSnapshot, encodeDocument } from "../format/write-document.ts";
+import { captureSnapshot, type DocumentSnapshot } from "../format/write-document.ts";
 import type { Change } from "../graph/changes.ts";
 import { KnowledgeGraph } from "../graph/knowledge-graph.ts";
 import type { GraphEdge, GraphNode, GraphStats, JsonObject, Pattern } from "../graph/types.ts";
 import { assertId } from "../graph/validate.ts";
 import { createSha256, type HasherFactory } from "../integrity/sha256.ts";
+import { encodeJournalRecord, type JournalRecord } from "../journal/journal-record.ts";
+import { type Durability, JournalWriter } from "../journal/journal-writer.ts";
+import { scanJournal } from "../journal/read-journal.ts";
 import { investmentFrameworkSeed } from "../seed/investment-framework.ts";
-import type { StorageAdapter } from "../storage/adapter.ts";
+import type { AppendLog, StorageAdapter } from "../storage/adapter.ts";
 import {
   type BackupFile,
   type BackupManifest,
@@ -26,13 +29,16 @@ import {
   readManifest,
 } from "./backup-files.ts";
 import { type Clock, systemClock } from "./clock.ts";
+import { emulatedAppendLog } from "./emulated-append-log.ts";
 import { loadGraphBytes } from "./load-graph.ts";
-import { PersistQueue } from "./persist-queue.ts";
+import { Mutex } from "./mutex.ts";
 import { resolveBatch, resolveEdge, resolveNodePut } from "./resolve-ops.ts";
+import { readSnapshotFrom, writeSnapshotTo } from "./snapshot-io.ts";
 import {
   backupPrefix,
   GRAPH_KEY,
   isBackedUpFile,
+  JOURNAL_KEY,
   MANIFEST_NAME,
   SEED_KEY,
   versionIdOf,
@@ -52,13 +58,21 @@ export interface GraphStoreOptions {
   clock?: Clock;
   /** Incremental SHA-256; Node injects `node:crypto` for speed. */
   hasher?: HasherFactory;
+  /** When a change is acknowledged (see `Durability`). Default `"fsync"`. */
+  durability?: Durability;
+  /** Upper bound on the fdatasync delay in `"batched"` mode. Default 50 ms. */
+  batchDelayMs?: number;
+  /** Compact (fold the journal into `graph.json`) past this journal size. Default 64 MiB. */
+  compactAfterBytes?: number;
+  /** … or past this many journal records. Default 100,000. */
+  compactAfterRecords?: number;
   /** Versions kept (newest first). Default 20. */
   versionRetention?: number;
   /** Backups kept (newest first). Default 30. */
   backupRetention?: number;
   /** Never write: recovery happens in memory only. */
   readOnly?: boolean;
-  /** Structured events: seeding, migration, recovery, backups. */
+  /** Structured events: seeding, migration, recovery, compaction, backups. */
   onEvent?: (event: StoreEvent) => void;
 }
 
@@ -66,16 +80,21 @@ export type StoreEvent =
   | { type: "seeded"; nodes: number; edges: number }
   | { type: "migrated"; from: string; backup: string }
   | { type: "recovered"; report: RecoveryReport }
+  | { type: "journal_replayed"; records: number; seq: number }
+  | { type: "journal_tail_dropped"; offset: number; bytes: number }
+  | { type: "compacted"; seq: number; records: number; ms: number }
+  | { type: "compaction_failed"; error: unknown }
+  | { type: "sync_failed"; error: unknown }
   | { type: "backup_created"; id: string }
   | { type: "backup_deleted"; id: string; reason: "retention" | "request" }
   | { type: "version_deleted"; id: string }
   | { type: "restored"; from: string; backup: string };
 
-/** What open did when `graph.json` was damaged (SPEC section 6). */
+/** What open did when `graph.json` or `graph.journal` was damaged (SPEC section 6). */
 export interface RecoveryReport {
   file: string;
   error: { code: string; message: string };
-  /** The key the graph was recovered from. */
+  /** The key(s) the graph was recovered from. */
   recoveredFrom: string;
   recoveredSeq: number;
   /** Where the damaged bytes were kept, if they were. */
@@ -105,17 +124,18 @@ export interface SavedVersion {
   size: number;
 }
 
-/** Raw stored bytes + checksum of a snapshot, for writing the same bytes in several places. */
-interface EncodedSnapshot {
-  bytes: Uint8Array;
-  checksum: string;
-  seq: number;
-}
-
 /**
- * The graph over a storage adapter: open (load, verify, index; seed an empty storage;
- * recover a damaged `graph.json`), mutations acknowledged only once durable, snapshots,
- * versions, backups, restore and verification. One instance per storage, one writer.
+ * The graph over a storage adapter (SPEC sections 3, 4, 6).
+ *
+ * - Open loads `graph.json` (streamed and verified), replays the journal records newer than
+ *   its `seq`, seeds an empty storage, and recovers from damage.
+ * - Every mutation is one journal record; its promise resolves once the record is durable
+ *   (group commit: concurrent mutations share one write and one fdatasync).
+ * - Compaction folds the journal into a new `graph.json` when it grows, on `save()` and on
+ *   `close()`, without blocking writers while the snapshot is serialised.
+ * - Versions, backups, restore and verification.
+ *
+ * One instance per storage directory, one writer (the filesystem adapter's lock enforces it).
  */
 export class GraphStore {
   readonly storage: StorageAdapter;
@@ -125,16 +145,20 @@ export class GraphStore {
   #graph = new KnowledgeGraph();
   #checksum: string | null = null;
   #recovery: RecoveryReport | null = null;
-  #exclusive: Promise<void> | null = null;
+  /** Set while commits must wait (snapshot capture, journal reset, graph replacement). */
+  #barrier: Promise<void> | null = null;
+  /** Serialises compaction, backups, versions, restores and close. */
+  readonly #admin = new Mutex();
+  #log: AppendLog | null = null;
+  #writer: JournalWriter | null = null;
+  #compaction: Promise<unknown> | null = null;
   #closed = false;
-  readonly #queue: PersistQueue;
 
   private constructor(storage: StorageAdapter, options: GraphStoreOptions) {
     this.storage = storage;
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
     this.#hasher = options.hasher ?? createSha256;
-    this.#queue = new PersistQueue(() => this.#writeSnapshot().then(() => undefined));
   }
 
   /** Opens the graph stored in `storage`, initialising it from the seed when it is empty. */
@@ -153,7 +177,7 @@ export class GraphStore {
     return this.#options.readOnly === true;
   }
 
-  /** Set when open had to recover from a damaged `graph.json`. */
+  /** Set when open had to recover from damage. */
   get recovery(): RecoveryReport | null {
     return this.#recovery;
   }
@@ -161,6 +185,11 @@ export class GraphStore {
   /** Checksum of the last snapshot written or loaded. */
   get checksum(): string | null {
     return this.#checksum;
+  }
+
+  /** Journal size in bytes and records since the last compaction. */
+  get journal(): { bytes: number; records: number } {
+    return { bytes: this.#writer?.size ?? 0, records: this.#writer?.records ?? 0 };
   }
 
   #now(): string {
@@ -174,33 +203,125 @@ export class GraphStore {
   // ---------------------------------------------------------------- open
 
   async #load(): Promise<void> {
-    const stored = await this.storage.get(GRAPH_KEY);
-    if (stored === null) {
-      const hasHistory =
-        (await this.#versionIds()).length > 0 || (await listBackupIds(this.storage)).length > 0;
-      if (!hasHistory) return this.#initialiseFromSeed();
-      return this.#recover(new IntegrityError("empty_file", "file is missing", { file: GRAPH_KEY }), null);
-    }
-    let loaded: ReturnType<typeof loadGraphBytes>;
+    let loaded: Awaited<ReturnType<typeof readSnapshotFrom>>;
     try {
-      loaded = loadGraphBytes(stored.body, GRAPH_KEY, {
+      loaded = await readSnapshotFrom(this.storage, GRAPH_KEY, {
         hasher: this.#hasher,
         now: this.#now(),
         allowUnchecksummed: true,
       });
     } catch (err) {
       if (!(err instanceof IntegrityError)) throw err;
-      return this.#recover(err, stored.body);
+      const damaged = (await this.storage.get(GRAPH_KEY))?.body ?? null;
+      return this.#recover(err, damaged);
+    }
+    if (loaded === null) {
+      const hasHistory =
+        (await this.#versionIds()).length > 0 || (await listBackupIds(this.storage)).length > 0;
+      if (!hasHistory) return this.#initialiseFromSeed();
+      return this.#recover(new IntegrityError("empty_file", "file is missing", { file: GRAPH_KEY }), null);
     }
     this.#graph = loaded.graph;
     this.#checksum = loaded.checksum;
-    if (loaded.format !== "dawsos" && !this.readOnly) {
+    if (loaded.format !== "dawsos") {
       // A graph.json from the original Python DawsOS: keep the original bytes in a backup,
-      // then write it in our format.
-      const backup = await this.#createBackup(stored.body);
-      await this.#writeSnapshot();
+      // then write it in our format (its journal, if any, cannot belong to it).
+      if (this.readOnly) return;
+      await this.#openJournal(0);
+      const backup = await this.#createBackup(loaded.bytes);
+      await this.#compactLocked(true);
       this.#emit({ type: "migrated", from: loaded.format, backup: backup.id });
+      return;
     }
+    await this.#replayJournal();
+  }
+
+  /** Replays journal records newer than the snapshot; handles torn tails and corruption. */
+  async #replayJournal(): Promise<void> {
+    const stored = await this.storage.get(JOURNAL_KEY);
+    const scan = scanJournal(stored?.body ?? new Uint8Array(0));
+    const snapshotSeq = this.#graph.seq;
+    let applied = 0;
+    let failure: { message: string; index: number } | null = null;
+    for (let i = 0; i < scan.records.length; i++) {
+      const record = scan.records[i]!;
+      if (record.seq <= this.#graph.seq) continue; // already in the snapshot
+      const failed = this.#applyRecord(record);
+      if (failed) {
+        failure = { message: failed, index: i };
+        break;
+      }
+      applied++;
+    }
+    if (applied > 0) this.#emit({ type: "journal_replayed", records: applied, seq: this.#graph.seq });
+    if (scan.corrupt || failure) {
+      const message = scan.corrupt
+        ? `record on line ${scan.corrupt.line} is damaged (${scan.corrupt.problem}) and ${scan.corrupt.recordsAfter} record(s) follow it`
+        : `record ${failure!.index + 1} cannot be applied: ${failure!.message}`;
+      const error = new IntegrityError(scan.corrupt ? "checksum_mismatch" : "invalid_document", message, {
+        file: JOURNAL_KEY,
+      });
+      const unapplied =
+        scan.records.length - applied - scan.records.filter((r) => r.seq <= snapshotSeq).length;
+      const lost = (scan.corrupt?.recordsAfter ?? 0) + unapplied + (scan.corrupt ? 1 : 0);
+      let preservedAs: string | null = null;
+      if (!this.readOnly) {
+        preservedAs = await this.#preserve(JOURNAL_KEY, stored!.body);
+        await this.storage.put(JOURNAL_KEY, new Uint8Array(0));
+        await this.#openJournal(0);
+        await this.#compactLocked(true);
+      }
+      this.#recovery = {
+        file: JOURNAL_KEY,
+        error: { code: error.code, message: error.message },
+        recoveredFrom: `${GRAPH_KEY} + ${applied} journal record(s)`,
+        recoveredSeq: this.#graph.seq,
+        preservedAs,
+        lost: `${lost} journal record(s) after seq ${this.#graph.seq} could not be applied`,
+      };
+      this.#emit({ type: "recovered", report: this.#recovery });
+      return;
+    }
+    if (this.readOnly) return;
+    await this.#openJournal(scan.records.length);
+    if (scan.tornTail) {
+      // A crash mid-append: the incomplete record was never acknowledged. Cut it off so the
+      // next append starts on a clean line.
+      await this.#log!.truncate(scan.validLength);
+      this.#writer!.replaceLog(this.#log!, scan.records.length);
+      this.#emit({ type: "journal_tail_dropped", offset: scan.tornTail.offset, bytes: scan.tornTail.length });
+    }
+  }
+
+  /** Applies one journal record; returns a message instead of throwing when it does not fit. */
+  #applyRecord(record: JournalRecord): string | null {
+    if (record.seq - record.count !== this.#graph.seq) {
+      return `it starts at seq ${record.seq - record.count} but the graph is at seq ${this.#graph.seq}`;
+    }
+    try {
+      this.#graph.apply(record.changes);
+      return null;
+    } catch (err) {
+      return err instanceof Error ? err.message : String(err);
+    }
+  }
+
+  async #openJournal(records: number): Promise<void> {
+    const log = this.storage.openAppendLog
+      ? await this.storage.openAppendLog(JOURNAL_KEY)
+      : await emulatedAppendLog(this.storage, JOURNAL_KEY);
+    this.#log = log;
+    if (this.#writer) {
+      this.#writer.replaceLog(log, records);
+      return;
+    }
+    this.#writer = new JournalWriter(log, {
+      durability: this.#options.durability,
+      batchDelayMs: this.#options.batchDelayMs,
+      afterWrite: () => this.#maybeCompact(),
+      onSyncError: (error) => this.#emit({ type: "sync_failed", error }),
+    });
+    this.#writer.replaceLog(log, records);
   }
 
   async #initialiseFromSeed(): Promise<void> {
@@ -209,8 +330,19 @@ export class GraphStore {
     this.#graph = graph;
     if (this.readOnly) return;
     await this.storage.put(SEED_KEY, `${JSON.stringify(seed, null, 2)}\n`);
-    await this.#writeSnapshot();
+    await this.storage.put(JOURNAL_KEY, new Uint8Array(0));
+    await this.#openJournal(0);
+    await this.#compactLocked(true);
     this.#emit({ type: "seeded", nodes: graph.nodeCount, edges: graph.edgeCount });
+  }
+
+  /** Keeps damaged bytes next to the original, under a name no loader picks up. */
+  async #preserve(key: string, bytes: Uint8Array): Promise<string> {
+    const existing = new Set((await this.storage.list(`${key}.damaged-`)).map((o) => o.key));
+    const id = nextTimestampId(this.#clock.now(), (candidate) => existing.has(`${key}.damaged-${candidate}`));
+    const target = `${key}.damaged-${id}`;
+    await this.storage.put(target, bytes);
+    return target;
   }
 
   /**
@@ -227,30 +359,42 @@ export class GraphStore {
     ].sort((a, b) => compareTimestampIdsDesc(a.id, b.id));
     const skipped: string[] = [];
     for (const candidate of candidates) {
-      const stored = await this.storage.get(candidate.key);
-      if (!stored) continue;
-      let graph: KnowledgeGraph;
+      let loaded: Awaited<ReturnType<typeof readSnapshotFrom>>;
       try {
-        graph = loadGraphBytes(stored.body, candidate.key, { hasher: this.#hasher, now: this.#now() }).graph;
+        loaded = await readSnapshotFrom(this.storage, candidate.key, {
+          hasher: this.#hasher,
+          now: this.#now(),
+        });
       } catch (err) {
         if (!(err instanceof IntegrityError)) throw err;
         skipped.push(candidate.key);
         continue;
       }
-      this.#graph = graph;
+      if (!loaded) continue;
+      this.#graph = loaded.graph;
+      // Journal records that continue the recovered snapshot still apply.
+      const journal = (await this.storage.get(JOURNAL_KEY))?.body ?? new Uint8Array(0);
+      let applied = 0;
+      for (const record of scanJournal(journal).records) {
+        if (record.seq <= this.#graph.seq) continue;
+        if (this.#applyRecord(record)) break;
+        applied++;
+      }
       let preservedAs: string | null = null;
       if (!this.readOnly) {
-        if (damaged && damaged.length > 0) {
-          preservedAs = `${GRAPH_KEY}.damaged-${nextTimestampId(this.#clock.now(), () => false)}`;
-          await this.storage.put(preservedAs, damaged);
-        }
-        await this.#writeSnapshot();
+        if (damaged && damaged.length > 0) preservedAs = await this.#preserve(GRAPH_KEY, damaged);
+        if (journal.length > 0) await this.#preserve(JOURNAL_KEY, journal);
+        // Journal first: a crash before graph.json is rewritten leaves it damaged, and the
+        // next open simply recovers again.
+        await this.storage.put(JOURNAL_KEY, new Uint8Array(0));
+        await this.#openJournal(0);
+        await this.#compactLocked(true);
       }
       this.#recovery = {
         file: GRAPH_KEY,
         error: { code: error.code, message: error.message },
-        recoveredFrom: candidate.key,
-        recoveredSeq: graph.seq,
+        recoveredFrom: applied > 0 ? `${candidate.key} + ${applied} journal record(s)` : candidate.key,
+        recoveredSeq: this.#graph.seq,
         preservedAs,
         lost:
           `changes made after ${candidate.key} was written (${timestampIdToIso(candidate.id)}) could not be recovered` +
@@ -274,10 +418,6 @@ export class GraphStore {
     if (this.#closed) throw new DawsosError("storage_error", "the store is closed");
   }
 
-  async #whenNotExclusive(): Promise<void> {
-    while (this.#exclusive) await this.#exclusive;
-  }
-
   /**
    * Applies change records all-or-nothing and resolves once they are durable. Invalid changes
    * throw before anything changes; a failed write rolls memory back to what is durable.
@@ -285,11 +425,11 @@ export class GraphStore {
    */
   async commit(changes: readonly Change[]): Promise<number> {
     this.#assertWritable();
-    await this.#whenNotExclusive();
+    while (this.#barrier) await this.#barrier;
     this.#assertWritable();
     const undo = this.#graph.apply(changes);
     const seq = this.#graph.seq;
-    await this.#queue.enqueue(undo);
+    await this.#writer!.enqueue(encodeJournalRecord(seq, changes), undo);
     return seq;
   }
 
@@ -344,8 +484,8 @@ export class GraphStore {
   }
 
   /**
-   * Applies batch operations (SPEC `POST /api/batch`) all-or-nothing as one commit. A failing
-   * operation throws a `ValidationError` whose details name its index; nothing is applied.
+   * Applies batch operations (SPEC `POST /api/batch`) all-or-nothing as one journal record. A
+   * failing operation throws a `ValidationError` whose details name its index; nothing is applied.
    */
   async applyBatch(ops: readonly BatchOp[]): Promise<{ applied: number; seq: number }> {
     const changes = resolveBatch(this.#graph, ops, this.#now());
@@ -363,62 +503,145 @@ export class GraphStore {
     }
   }
 
-  // ---------------------------------------------------------------- snapshots and versions
+  // ---------------------------------------------------------------- compaction
 
-  /** Runs `fn` with no commit in flight and none starting until it finishes. */
-  async #runExclusive<T>(fn: () => Promise<T>): Promise<T> {
-    this.#assertWritable();
-    while (this.#exclusive) await this.#exclusive;
+  /**
+   * Holds new commits back while `fn` runs, after the journal has drained: memory then equals
+   * what is durable, which is what a snapshot or a graph swap needs.
+   */
+  async #withBarrier<T>(fn: () => Promise<T> | T): Promise<T> {
+    while (this.#barrier) await this.#barrier;
     let release!: () => void;
-    this.#exclusive = new Promise<void>((resolve) => {
+    this.#barrier = new Promise<void>((resolve) => {
       release = resolve;
     });
     try {
-      await this.#queue.drain();
+      await this.#writer?.drain();
       return await fn();
     } finally {
-      this.#exclusive = null;
+      this.#barrier = null;
       release();
     }
   }
 
-  async #encode(): Promise<EncodedSnapshot> {
-    const snapshot = captureSnapshot(this.#graph);
-    const { bytes, checksum } = await encodeDocument(snapshot, this.#hasher);
-    return { bytes, checksum, seq: snapshot.seq };
+  #maybeCompact(): void {
+    const writer = this.#writer;
+    if (!writer || this.#compaction || this.#closed) return;
+    const bytes = this.#options.compactAfterBytes ?? 64 * 1024 * 1024;
+    const records = this.#options.compactAfterRecords ?? 100_000;
+    if (writer.size < bytes && writer.records < records) return;
+    this.#compaction = this.#admin
+      .run(() => this.#compactLocked(false))
+      .catch((error: unknown) => this.#emit({ type: "compaction_failed", error }))
+      .finally(() => {
+        this.#compaction = null;
+      });
   }
 
-  async #writeSnapshot(): Promise<EncodedSnapshot> {
-    const encoded = await this.#encode();
-    await this.storage.put(GRAPH_KEY, encoded.bytes);
-    this.#checksum = encoded.checksum;
-    return encoded;
-  }
-
-  /** Writes a full snapshot of the current graph to `graph.json`. */
-  async save(): Promise<{ checksum: string; seq: number }> {
-    return this.#runExclusive(async () => {
-      const { checksum, seq } = await this.#writeSnapshot();
-      return { checksum, seq };
+  /**
+   * Folds the journal into `graph.json`. Crash-safe at every step, because the snapshot's
+   * `seq` decides which records replay:
+   *   1. (barrier) capture an immutable view of the graph at seq S; start collecting the
+   *      journal lines written from now on;
+   *   2. (writers continue) stream the view to `graph.json` — crash-safe replace;
+   *   3. (barrier) replace `graph.journal` with just the lines written since step 1 (all with
+   *      seq > S), and continue appending to the new file.
+   * A crash before 2 completes leaves the old snapshot and the full journal; between 2 and 3,
+   * the new snapshot and a journal whose records ≤ S are skipped on load.
+   */
+  async #compactLocked(force: boolean): Promise<{ checksum: string; seq: number }> {
+    const writer = this.#writer;
+    if (!writer) throw new DawsosError("storage_error", "the journal is not open");
+    if (!force && writer.records === 0 && this.#checksum !== null) {
+      return { checksum: this.#checksum, seq: this.#graph.seq };
+    }
+    const started = Date.now();
+    const snapshot = await this.#withBarrier(async () => {
+      await writer.sync();
+      writer.mark();
+      return captureSnapshot(this.#graph);
     });
+    let written: { checksum: string };
+    try {
+      written = await writeSnapshotTo(this.storage, GRAPH_KEY, snapshot, this.#hasher);
+    } catch (err) {
+      writer.takeMarked();
+      throw err;
+    }
+    const folded = writer.records;
+    await this.#withBarrier(async () => {
+      await writer.sync();
+      const tail = writer.takeMarked();
+      await this.#log?.close();
+      try {
+        await this.storage.put(JOURNAL_KEY, tail.join(""));
+      } finally {
+        await this.#openJournal(tail.length);
+      }
+    });
+    this.#checksum = written.checksum;
+    this.#emit({ type: "compacted", seq: snapshot.seq, records: folded, ms: Date.now() - started });
+    return { checksum: written.checksum, seq: snapshot.seq };
   }
+
+  /**
+   * Folds the journal into a fresh `graph.json` snapshot (also done automatically when the
+   * journal grows, and on close). Writers keep going while the snapshot is written.
+   */
+  async compact(): Promise<{ checksum: string; seq: number }> {
+    this.#assertWritable();
+    return this.#admin.run(() => this.#compactLocked(true));
+  }
+
+  /** Writes a full snapshot of the current graph to `graph.json` (same as `compact`). */
+  async save(): Promise<{ checksum: string; seq: number }> {
+    return this.compact();
+  }
+
+  // ---------------------------------------------------------------- versions
 
   /** Full snapshot plus a versioned copy `graph_YYYYmmdd_HHMMSS.json`; prunes old versions. */
   async saveVersion(): Promise<SavedVersion> {
-    return this.#runExclusive(async () => {
-      const encoded = await this.#writeSnapshot();
+    this.#assertWritable();
+    return this.#admin.run(async () => {
       const existing = new Set(await this.#versionIds());
       const at = this.#clock.now();
       const id = nextTimestampId(at, (candidate) => existing.has(candidate));
-      await this.storage.put(versionKey(id), encoded.bytes);
+      const { checksum } = await this.#compactLocked(false);
+      const { size } = await this.#copy(GRAPH_KEY, versionKey(id));
       const keep = this.#options.versionRetention ?? 20;
       const all = [id, ...existing].sort(compareTimestampIdsDesc);
       for (const old of all.slice(keep)) {
         await this.storage.delete(versionKey(old));
         this.#emit({ type: "version_deleted", id: old });
       }
-      return { id, checksum: encoded.checksum, created: at.toISOString(), size: encoded.bytes.length };
+      return { id, checksum, created: at.toISOString(), size };
     });
+  }
+
+  /** Copies a stored file (streaming when possible); returns its size and SHA-256. */
+  async #copy(from: string, to: string): Promise<{ size: number; checksum: string }> {
+    const hasher = this.#hasher();
+    let size = 0;
+    if (this.storage.getStream && this.storage.putStream) {
+      const stream = await this.storage.getStream(from);
+      if (!stream) throw new NotFoundError(`${from} does not exist`);
+      async function* counted(): AsyncGenerator<Uint8Array> {
+        for await (const chunk of stream!) {
+          hasher.update(chunk);
+          size += chunk.length;
+          yield chunk;
+        }
+      }
+      await this.storage.putStream(to, counted());
+    } else {
+      const stored = await this.storage.get(from);
+      if (!stored) throw new NotFoundError(`${from} does not exist`);
+      hasher.update(stored.body);
+      size = stored.body.length;
+      await this.storage.put(to, stored.body);
+    }
+    return { size, checksum: hasher.digestHex() };
   }
 
   async #versionIds(): Promise<string[]> {
@@ -436,30 +659,46 @@ export class GraphStore {
     const listed = new Map((await this.storage.list("graph_")).map((o) => [o.key, o.size]));
     for (const id of await this.#versionIds()) {
       const key = versionKey(id);
-      const stored = await this.storage.get(key);
-      if (!stored) continue;
       out.push({
         id,
         created: timestampIdToIso(id),
-        size: listed.get(key) ?? stored.body.length,
-        checksum: trailerChecksum(stored.body),
+        size: listed.get(key) ?? 0,
+        checksum: await this.#storedChecksum(key),
       });
     }
     return out;
   }
 
+  /** The checksum in a stored document's trailer, read without loading the document. */
+  async #storedChecksum(key: string): Promise<string | null> {
+    if (this.storage.getStream) {
+      const stream = await this.storage.getStream(key);
+      if (!stream) return null;
+      let tail = new Uint8Array(0);
+      for await (const chunk of stream) {
+        const joined = new Uint8Array(Math.min(tail.length, 256) + chunk.length);
+        joined.set(tail.subarray(Math.max(0, tail.length - 256)), 0);
+        joined.set(chunk, joined.length - chunk.length);
+        tail = joined;
+      }
+      return trailerChecksum(tail);
+    }
+    const stored = await this.storage.get(key);
+    return stored ? trailerChecksum(stored.body) : null;
+  }
+
   /** The graph becomes that version (a backup of the current state is made first). */
   async restoreVersion(id: string): Promise<GraphStats> {
     assertTimestampId(id, "version");
-    return this.#runExclusive(async () => {
+    this.#assertWritable();
+    return this.#admin.run(async () => {
       const key = versionKey(id);
-      const stored = await this.storage.get(key);
-      if (!stored) throw new NotFoundError(`version ${id} does not exist`);
-      const { graph } = loadGraphBytes(stored.body, key, { hasher: this.#hasher, now: this.#now() });
+      const loaded = await readSnapshotFrom(this.storage, key, { hasher: this.#hasher, now: this.#now() });
+      if (!loaded) throw new NotFoundError(`version ${id} does not exist`);
       const backup = await this.#createBackup(null);
-      await this.#replace(graph);
+      await this.#replace(loaded.graph);
       this.#emit({ type: "restored", from: key, backup: backup.id });
-      return graph.stats();
+      return loaded.graph.stats();
     });
   }
 
@@ -470,37 +709,50 @@ export class GraphStore {
   async replaceGraph(document: unknown): Promise<GraphStats> {
     this.#assertWritable();
     const { graph } = readDocument(document, { file: "document", now: this.#now() });
-    return this.#runExclusive(async () => {
+    return this.#admin.run(async () => {
       await this.#createBackup(null);
       await this.#replace(graph);
       return graph.stats();
     });
   }
 
-  /** Swaps in `graph` with a `seq` past the current one, so ETags never repeat. */
+  /**
+   * Swaps in `graph` with a `seq` past the current one (so ETags never repeat and no old
+   * journal record can replay onto it): new snapshot first, then an empty journal.
+   */
   async #replace(graph: KnowledgeGraph): Promise<void> {
-    const previous = this.#graph;
-    graph.advanceSeq(previous.seq + 1);
-    this.#graph = graph;
-    try {
-      await this.#writeSnapshot();
-    } catch (err) {
-      this.#graph = previous;
-      throw err;
-    }
+    await this.#withBarrier(async () => {
+      const previous = this.#graph;
+      graph.advanceSeq(previous.seq + 1);
+      const { checksum } = await writeSnapshotTo(
+        this.storage,
+        GRAPH_KEY,
+        captureSnapshot(graph),
+        this.#hasher,
+      );
+      this.#graph = graph;
+      this.#checksum = checksum;
+      await this.#log?.close();
+      try {
+        await this.storage.put(JOURNAL_KEY, new Uint8Array(0));
+      } finally {
+        await this.#openJournal(0);
+      }
+    });
   }
 
   // ---------------------------------------------------------------- backups
 
   /** A full backup: the graph snapshot and every top-level `*.json` state file, with a manifest. */
   async backup(): Promise<BackupInfo> {
-    return this.#runExclusive(() => this.#createBackup(null));
+    this.#assertWritable();
+    return this.#admin.run(() => this.#createBackup(null));
   }
 
   /**
-   * Writes `backups/<id>/`: `graph.json` (the current graph, or `graphBytes` when given — the
-   * original file during a migration), copies of the other state files, then `manifest.json`
-   * last. Then applies retention.
+   * Writes `backups/<id>/`: `graph.json` (a fresh snapshot of the current graph, or
+   * `graphBytes` when given — the original file during a migration), copies of the other
+   * state files, then `manifest.json` last. Then applies retention. Runs under `#admin`.
    */
   async #createBackup(graphBytes: Uint8Array | null): Promise<BackupInfo> {
     const existing = await listBackupIds(this.storage);
@@ -508,17 +760,20 @@ export class GraphStore {
     const at = this.#clock.now();
     const id = nextTimestampId(at, (candidate) => taken.has(candidate));
     const prefix = backupPrefix(id);
-    const contents = new Map<string, Uint8Array>();
-    contents.set(GRAPH_KEY, graphBytes ?? (await this.#encode()).bytes);
+    const files: BackupFile[] = [];
+    if (graphBytes) {
+      await this.storage.put(`${prefix}${GRAPH_KEY}`, graphBytes);
+      files.push({ name: GRAPH_KEY, size: graphBytes.length, checksum: hashBytes(graphBytes, this.#hasher) });
+    } else {
+      await this.#compactLocked(false);
+      files.push({ name: GRAPH_KEY, ...(await this.#copy(GRAPH_KEY, `${prefix}${GRAPH_KEY}`)) });
+    }
     for (const { key } of await this.storage.list("")) {
       if (!isBackedUpFile(key)) continue;
       const stored = await this.storage.get(key);
-      if (stored) contents.set(key, stored.body);
-    }
-    const files: BackupFile[] = [];
-    for (const [name, bytes] of contents) {
-      await this.storage.put(`${prefix}${name}`, bytes);
-      files.push({ name, size: bytes.length, checksum: hashBytes(bytes, this.#hasher) });
+      if (!stored) continue;
+      await this.storage.put(`${prefix}${key}`, stored.body);
+      files.push({ name: key, size: stored.body.length, checksum: hashBytes(stored.body, this.#hasher) });
     }
     const manifest: BackupManifest = { id, created: at.toISOString(), seq: this.#graph.seq, files };
     await this.storage.put(`${prefix}${MANIFEST_NAME}`, encodeManifest(manifest));
@@ -552,7 +807,8 @@ export class GraphStore {
   /** Restores a backup after checking every file against its manifest (a backup of the current state is made first). */
   async restoreBackup(id: string): Promise<GraphStats> {
     assertTimestampId(id, "backup");
-    return this.#runExclusive(async () => {
+    this.#assertWritable();
+    return this.#admin.run(async () => {
       const manifest = await readManifest(this.storage, id);
       const files = await readBackupFiles(this.storage, manifest, this.#hasher);
       const graphBytes = files.get(GRAPH_KEY);
@@ -577,7 +833,8 @@ export class GraphStore {
   /** Deletes a backup. The manifest goes first, so an interrupted delete leaves an incomplete backup, never a wrong one. */
   async deleteBackup(id: string): Promise<void> {
     assertTimestampId(id, "backup");
-    return this.#runExclusive(async () => {
+    this.#assertWritable();
+    return this.#admin.run(async () => {
       const keys = await this.storage.list(backupPrefix(id));
       if (keys.length === 0) throw new NotFoundError(`backup ${id} does not exist`);
       await this.#deleteBackupFiles(id);
@@ -591,20 +848,33 @@ export class GraphStore {
     for (const { key } of await this.storage.list(prefix)) await this.storage.delete(key);
   }
 
-  // ---------------------------------------------------------------- integrity
+  // ---------------------------------------------------------------- integrity and close
 
-  /** Verifies every stored file: graph, versions, backups, seed and workflow history. */
+  /** Verifies every stored file: graph, journal, versions, backups, seed and workflow history. */
   async verify(): Promise<IntegrityReport> {
     const report = await verifyStorage(this.storage, { hasher: this.#hasher, now: this.#now() });
     return this.#recovery ? { ...report, recovery: this.#recovery } : report;
   }
 
-  /** Waits for pending writes, then refuses further writes. Safe to call twice. */
+  /**
+   * Makes every acknowledged change durable, folds the journal into `graph.json`, and refuses
+   * further writes. Safe to call twice. The caller closes the storage adapter (releasing the
+   * filesystem lock) afterwards.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
-    await this.#whenNotExclusive();
-    await this.#queue.drain();
-    this.#closed = true;
+    if (this.readOnly) {
+      this.#closed = true;
+      return;
+    }
+    await this.#admin.run(async () => {
+      if (this.#closed) return;
+      await this.#compactLocked(false);
+      await this.#writer?.sync();
+      this.#closed = true;
+      this.#writer?.dispose();
+      await this.#log?.close();
+    });
   }
 }
 

@@ -2,6 +2,7 @@ import { DawsosError } from "../errors/errors.ts";
 import { parseJsonDocument, readDocument } from "../format/read-document.ts";
 import { workflowHistorySchema } from "../format/schemas.ts";
 import type { HasherFactory } from "../integrity/sha256.ts";
+import { scanJournal } from "../journal/read-journal.ts";
 import type { StorageAdapter } from "../storage/adapter.ts";
 import { listBackupIds, readBackupFiles, readManifest } from "./backup-files.ts";
 import type { RecoveryReport } from "./graph-store.ts";
@@ -10,6 +11,7 @@ import {
   backupPrefix,
   GRAPH_KEY,
   HISTORY_KEY,
+  JOURNAL_KEY,
   MANIFEST_NAME,
   SEED_KEY,
   versionIdOf,
@@ -19,6 +21,8 @@ export interface FileCheck {
   key: string;
   ok: boolean;
   error?: { code: string; message: string };
+  /** Something worth knowing that is not damage (e.g. a torn journal tail a crash left). */
+  note?: string;
 }
 
 /** `GET /api/integrity`, `dawsos verify`. */
@@ -63,6 +67,8 @@ export async function verifyStorage(
   } else {
     await checkGraph(GRAPH_KEY, true);
   }
+  const journal = await storage.get(JOURNAL_KEY);
+  if (journal) files.push(checkJournal(journal.body));
   for (const { key } of await storage.list("graph_")) {
     if (versionIdOf(key)) await checkGraph(key, false);
   }
@@ -119,4 +125,34 @@ export async function verifyStorage(
     }
   }
   return { ok: files.every((f) => f.ok), files };
+}
+
+/** Every record's checksum, and that consecutive records continue each other's `seq`. */
+function checkJournal(bytes: Uint8Array): FileCheck {
+  const scan = scanJournal(bytes);
+  if (scan.corrupt) {
+    return {
+      key: JOURNAL_KEY,
+      ok: false,
+      error: {
+        code: "checksum_mismatch",
+        message: `record on line ${scan.corrupt.line} is damaged (${scan.corrupt.problem}); ${scan.corrupt.recordsAfter} record(s) follow it`,
+      },
+    };
+  }
+  for (let i = 1; i < scan.records.length; i++) {
+    const previous = scan.records[i - 1]!;
+    const record = scan.records[i]!;
+    if (record.seq - record.count !== previous.seq) {
+      return {
+        key: JOURNAL_KEY,
+        ok: false,
+        error: { code: "integrity_error", message: `record ${i + 1} does not continue seq ${previous.seq}` },
+      };
+    }
+  }
+  const check: FileCheck = { key: JOURNAL_KEY, ok: true };
+  if (scan.tornTail)
+    check.note = `torn tail of ${scan.tornTail.length} byte(s) from an interrupted write; dropped on open`;
+  return check;
 }

@@ -1,0 +1,40 @@
+import type { AppendLog, StorageAdapter } from "../storage/adapter.ts";
+
+/**
+ * An `AppendLog` for adapters without a native one: keeps the log's bytes in memory and
+ * rewrites the whole object on every append (`put` is atomic, so each append is all or
+ * nothing). Cost grows with the journal, which compaction keeps small; adapters with a real
+ * append (the filesystem) never use this.
+ */
+export async function emulatedAppendLog(storage: StorageAdapter, key: string): Promise<AppendLog> {
+  let bytes = (await storage.get(key))?.body ?? new Uint8Array(0);
+  let tail: Promise<unknown> = Promise.resolve();
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const result = tail.then(fn);
+    tail = result.catch(() => undefined);
+    return result;
+  };
+  return {
+    get size() {
+      return bytes.length;
+    },
+    append(add) {
+      return serial(async () => {
+        const next = new Uint8Array(bytes.length + add.length);
+        next.set(bytes, 0);
+        next.set(add, bytes.length);
+        await storage.put(key, next);
+        bytes = next;
+      });
+    },
+    async sync() {},
+    truncate(size) {
+      return serial(async () => {
+        const next = bytes.slice(0, size);
+        await storage.put(key, next);
+        bytes = next;
+      });
+    },
+    async close() {},
+  };
+}

@@ -1,0 +1,65 @@
+import { NOT_LINE_LAYOUT, readDocumentStream } from "../format/stream-read-document.ts";
+import { type DocumentSnapshot, documentText } from "../format/write-document.ts";
+import type { HasherFactory } from "../integrity/sha256.ts";
+import type { StorageAdapter } from "../storage/adapter.ts";
+import { type LoadedGraph, loadGraphBytes } from "./load-graph.ts";
+
+const encoder = new TextEncoder();
+
+/** Writes a snapshot to `key`, streaming when the adapter can; returns checksum and size. */
+export async function writeSnapshotTo(
+  storage: StorageAdapter,
+  key: string,
+  snapshot: DocumentSnapshot,
+  hasher: HasherFactory,
+): Promise<{ checksum: string; size: number }> {
+  const result: { checksum?: string } = {};
+  let size = 0;
+  if (storage.putStream) {
+    async function* chunks(): AsyncGenerator<Uint8Array> {
+      for (const text of documentText(snapshot, hasher, result)) {
+        const bytes = encoder.encode(text);
+        size += bytes.length;
+        yield bytes;
+      }
+    }
+    await storage.putStream(key, chunks());
+  } else {
+    const parts: Uint8Array[] = [];
+    for (const text of documentText(snapshot, hasher, result)) {
+      const bytes = encoder.encode(text);
+      parts.push(bytes);
+      size += bytes.length;
+    }
+    const body = new Uint8Array(size);
+    let offset = 0;
+    for (const part of parts) {
+      body.set(part, offset);
+      offset += part.length;
+    }
+    await storage.put(key, body);
+  }
+  return { checksum: result.checksum!, size };
+}
+
+/**
+ * Reads and verifies a stored graph document. Our line layout is streamed (no whole-file
+ * buffer or string); any other layout (pretty-printed, Python, seed) is read whole.
+ * `null` when nothing is stored. Damage is an `IntegrityError` naming `key`.
+ */
+export async function readSnapshotFrom(
+  storage: StorageAdapter,
+  key: string,
+  options: { hasher: HasherFactory; now: string; allowUnchecksummed?: boolean },
+): Promise<(LoadedGraph & { bytes: Uint8Array | null }) | null> {
+  if (storage.getStream) {
+    const stream = await storage.getStream(key);
+    if (!stream) return null;
+    const streamed = await readDocumentStream(stream, key, options.hasher);
+    if (streamed !== NOT_LINE_LAYOUT)
+      return { graph: streamed.graph, format: "dawsos", checksum: streamed.checksum, bytes: null };
+  }
+  const stored = await storage.get(key);
+  if (!stored) return null;
+  return { ...loadGraphBytes(stored.body, key, options), bytes: stored.body };
+}
