@@ -1,16 +1,20 @@
 import { sep } from "node:path";
-import type { FsDirEntry, FsFileHandle, FsOps, FsStat } from "./fs-ops.ts";
+import type { FsDirEntry, FsFileHandle, FsOps, FsStat, OpenFlags } from "./fs-ops.ts";
 import { nodeFsOps } from "./fs-ops.ts";
 
 /** The operations of `FsOps` and of its file handles, as recorded in `FaultyFs.log`. */
 export type FsOpName =
   | "open"
   | "write"
+  | "read"
+  | "stat"
+  | "truncate"
   | "sync"
   | "datasync"
   | "close"
   | "readFile"
   | "rename"
+  | "link"
   | "unlink"
   | "mkdir"
   | "rmdir"
@@ -32,11 +36,15 @@ export type FaultCode = keyof typeof ERRNO;
 const SYSCALL: Record<FsOpName, string> = {
   open: "open",
   write: "write",
+  read: "read",
+  stat: "fstat",
+  truncate: "ftruncate",
   sync: "fsync",
   datasync: "fdatasync",
   close: "close",
   readFile: "read",
   rename: "rename",
+  link: "link",
   unlink: "unlink",
   mkdir: "mkdir",
   rmdir: "rmdir",
@@ -50,12 +58,14 @@ const SYSCALL: Record<FsOpName, string> = {
 export interface FsLogEntry {
   readonly op: FsOpName;
   readonly path: string;
-  /** `rename` only: the destination. */
+  /** `rename` and `link` only: the destination. */
   readonly to?: string;
   /** `open` only: the flags. */
   readonly flags?: string;
-  /** `write` only: how many bytes were asked for. */
+  /** `write`, `read`: how many bytes were asked for. */
   readonly bytes?: number;
+  /** `truncate` only: the length asked for. */
+  readonly length?: number;
   /** Set when this operation was failed on purpose. */
   readonly injected?: FaultCode;
 }
@@ -71,6 +81,11 @@ export interface FaultRule {
   readonly sticky?: boolean;
   /** Only count operations on this (root-relative) path, or on paths matching this pattern. */
   readonly path?: string | RegExp;
+  /**
+   * `write` only: write the first half of the bytes, then fail — a short write followed by an
+   * error, as when a disk fills up mid-write. Shows that callers clean up bytes that did land.
+   */
+  readonly partial?: boolean;
 }
 
 export interface FaultyFsOptions {
@@ -103,7 +118,8 @@ export function fsError(code: FaultCode, syscall: string, path: string): NodeJS.
  * ```
  *
  * An injected failure does not perform the operation, except `close`, which still closes
- * the real handle so tests do not leak descriptors.
+ * the real handle so tests do not leak descriptors, and a `partial` write fault, which
+ * writes half the bytes first.
  */
 export class FaultyFs implements FsOps {
   /** Every operation so far, in call order. */
@@ -139,7 +155,7 @@ export class FaultyFs implements FsOps {
     return this.log.filter((entry) => names.includes(entry.op));
   }
 
-  async open(path: string, flags: "wx" | "a" | "r"): Promise<FsFileHandle> {
+  async open(path: string, flags: OpenFlags): Promise<FsFileHandle> {
     this.#enter("open", path, { flags });
     return this.#wrapHandle(await this.#inner.open(path, flags), path);
   }
@@ -152,6 +168,11 @@ export class FaultyFs implements FsOps {
   async rename(from: string, to: string): Promise<void> {
     this.#enter("rename", from, { to: this.#relative(to) });
     return this.#inner.rename(from, to);
+  }
+
+  async link(existing: string, newPath: string): Promise<void> {
+    this.#enter("link", existing, { to: this.#relative(newPath) });
+    return this.#inner.link(existing, newPath);
   }
 
   async unlink(path: string): Promise<void> {
@@ -192,8 +213,22 @@ export class FaultyFs implements FsOps {
   #wrapHandle(handle: FsFileHandle, path: string): FsFileHandle {
     return {
       write: async (bytes) => {
-        this.#enter("write", path, { bytes: bytes.length });
-        return handle.write(bytes);
+        const fault = this.#record("write", path, { bytes: bytes.length });
+        if (fault === undefined) return handle.write(bytes);
+        if (fault.partial === true) await handle.write(bytes.subarray(0, Math.floor(bytes.length / 2)));
+        throw fsError(fault.code, SYSCALL.write, path);
+      },
+      read: async (buffer, position) => {
+        this.#enter("read", path, { bytes: buffer.length });
+        return handle.read(buffer, position);
+      },
+      stat: async () => {
+        this.#enter("stat", path);
+        return handle.stat();
+      },
+      truncate: async (length) => {
+        this.#enter("truncate", path, { length });
+        return handle.truncate(length);
       },
       sync: async () => {
         this.#enter("sync", path);
@@ -206,7 +241,7 @@ export class FaultyFs implements FsOps {
       close: async () => {
         const fault = this.#record("close", path, {});
         await handle.close();
-        if (fault !== undefined) throw fsError(fault, SYSCALL.close, path);
+        if (fault !== undefined) throw fsError(fault.code, SYSCALL.close, path);
       },
     };
   }
@@ -214,29 +249,30 @@ export class FaultyFs implements FsOps {
   /** Logs the operation and throws if a rule says it fails. */
   #enter(op: FsOpName, path: string, extra: Omit<FsLogEntry, "op" | "path" | "injected"> = {}): void {
     const fault = this.#record(op, path, extra);
-    if (fault !== undefined) throw fsError(fault, SYSCALL[op], path);
+    if (fault !== undefined) throw fsError(fault.code, SYSCALL[op], path);
   }
 
+  /** Logs the operation; resolves to the rule that fails it, if any. */
   #record(
     op: FsOpName,
     path: string,
     extra: Omit<FsLogEntry, "op" | "path" | "injected">,
-  ): FaultCode | undefined {
+  ): FaultRule | undefined {
     const relative = this.#relative(path);
     const fault = this.#faultFor(op, relative);
-    this.log.push({ op, path: relative, ...extra, ...(fault === undefined ? {} : { injected: fault }) });
+    this.log.push({ op, path: relative, ...extra, ...(fault === undefined ? {} : { injected: fault.code }) });
     return fault;
   }
 
-  #faultFor(op: FsOpName, relative: string): FaultCode | undefined {
-    let fault: FaultCode | undefined;
+  #faultFor(op: FsOpName, relative: string): FaultRule | undefined {
+    let fault: FaultRule | undefined;
     for (const active of this.#rules) {
       const { rule } = active;
       if (active.done || (rule.op !== "any" && rule.op !== op) || !pathMatches(rule.path, relative)) continue;
       active.seen++;
       const nth = rule.nth ?? 1;
       if (active.seen === nth || (rule.sticky === true && active.seen > nth)) {
-        fault ??= rule.code;
+        fault ??= rule;
         if (rule.sticky !== true) active.done = true;
       }
     }

@@ -1,16 +1,28 @@
 import * as fsp from "node:fs/promises";
 
 /**
+ * How `FsOps.open` may open a file — exactly the `fopen`-style flags this package needs:
+ * - `"wx"`: create exclusively for writing (temp files of a replace, the `.lock` file);
+ * - `"a"`: append, creating if missing (one-shot `FsStorage.append`);
+ * - `"a+"`: append and read, creating if missing (the long-lived journal handle of an
+ *   `AppendLog`; O_APPEND still allows `ftruncate`);
+ * - `"r"`: read only.
+ */
+export type OpenFlags = "wx" | "a" | "a+" | "r";
+
+/**
  * The filesystem operations `FsStorage` uses, and nothing more. Injectable so tests can wrap
  * it (see `FaultyFs`) to record the exact syscall order and to inject EIO/ENOSPC faults,
  * which is how crash safety is proven rather than read off the code.
  */
 export interface FsOps {
-  /** Opens a regular file (`"wx"`: create exclusively, `"a"`: append, `"r"`: read). */
-  open(path: string, flags: "wx" | "a" | "r"): Promise<FsFileHandle>;
+  /** Opens a regular file; see `OpenFlags`. */
+  open(path: string, flags: OpenFlags): Promise<FsFileHandle>;
   /** Reads a whole file from a single open file description (so a concurrent rename cannot tear it). */
   readFile(path: string): Promise<Uint8Array>;
   rename(from: string, to: string): Promise<void>;
+  /** link(2): a second name for `existing`; fails with EEXIST rather than replace `newPath`. */
+  link(existing: string, newPath: string): Promise<void>;
   unlink(path: string): Promise<void>;
   /** Creates `path` and missing parents; resolves to the first directory created, or `undefined`. */
   mkdir(path: string, options: { recursive: true }): Promise<string | undefined>;
@@ -26,7 +38,20 @@ export interface FsOps {
 
 /** An open file. `write` writes every byte (looping over short writes) before resolving. */
 export interface FsFileHandle {
+  /**
+   * Writes all of `bytes` at the current file position (at the end of file for handles
+   * opened with `"a"`/`"a+"`: O_APPEND).
+   */
   write(bytes: Uint8Array): Promise<void>;
+  /**
+   * Reads up to `buffer.length` bytes into `buffer`, at `position` or else at the current file
+   * position. Resolves to the number of bytes read: 0 at end of file.
+   */
+  read(buffer: Uint8Array, position?: number): Promise<number>;
+  /** fstat(2) of the open file. */
+  stat(): Promise<FsStat>;
+  /** ftruncate(2): cuts (or zero-extends) the file to `length` bytes. Not durable by itself. */
+  truncate(length: number): Promise<void>;
   /** fsync(2): data and all metadata. */
   sync(): Promise<void>;
   /** fdatasync(2): data and the metadata needed to read it back (size), not timestamps. */
@@ -43,6 +68,9 @@ export interface FsDirEntry {
 
 export interface FsStat {
   readonly size: number;
+  /** Inode number: with `mtimeMs`, tells one lock file from a later one at the same path. */
+  readonly ino: number;
+  readonly mtimeMs: number;
   isFile(): boolean;
   isDirectory(): boolean;
   isSymbolicLink(): boolean;
@@ -58,6 +86,12 @@ function wrapHandle(handle: fsp.FileHandle): FsFileHandle {
         offset += bytesWritten;
       }
     },
+    async read(buffer, position) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, position ?? null);
+      return bytesRead;
+    },
+    stat: () => handle.stat(),
+    truncate: (length) => handle.truncate(length),
     sync: () => handle.sync(),
     datasync: () => handle.datasync(),
     close: () => handle.close(),
@@ -76,6 +110,7 @@ export const nodeFsOps: FsOps = {
     return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   },
   rename: (from, to) => fsp.rename(from, to),
+  link: (existing, newPath) => fsp.link(existing, newPath),
   unlink: (path) => fsp.unlink(path),
   mkdir: (path, options) => fsp.mkdir(path, options),
   rmdir: (path) => fsp.rmdir(path),

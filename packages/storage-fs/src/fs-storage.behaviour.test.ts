@@ -58,13 +58,11 @@ function gated(op: "open" | "write", match: RegExp) {
       await pauseIf("open", path);
       const handle = await nodeFsOps.open(path, flags);
       return {
+        ...handle,
         write: async (bytes) => {
           await pauseIf("write", path);
           return handle.write(bytes);
         },
-        sync: () => handle.sync(),
-        datasync: () => handle.datasync(),
-        close: () => handle.close(),
       };
     },
   };

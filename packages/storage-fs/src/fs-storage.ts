@@ -1,7 +1,9 @@
 import { basename, dirname, join, parse, resolve } from "node:path";
 import {
+  type AppendLog,
   assertValidKey,
   assertValidPrefix,
+  DawsosError,
   InvalidIdError,
   type ListedObject,
   type PutOptions,
@@ -13,35 +15,46 @@ import {
   toBytes,
   ValidationError,
 } from "@dawsos/core";
+import { FsAppendLog } from "./append-log.ts";
+import { BodySourceError, type ReplaceBody, replaceFile } from "./atomic-replace.ts";
 import { contentEtag } from "./content-etag.ts";
 import { createDurably, Directories, isInside } from "./directories.ts";
+import { FileChunkStream } from "./file-stream.ts";
 import { errnoCode, isMissing, storageFailure } from "./fs-errors.ts";
 import { type FsFileHandle, type FsOps, type FsStat, nodeFsOps } from "./fs-ops.ts";
 import { KeyedMutex } from "./locks.ts";
 import { removeStaleTemps } from "./stale-temps.ts";
-import { isTempName, tempNameFor, trackTemp } from "./temp-files.ts";
+import { isTempName } from "./temp-files.ts";
+import { LOCK_FILE, WriterLock, type WriterLockInfo } from "./writer-lock.ts";
 
 export interface FsStorageOptions {
   /** The filesystem to use; tests pass a `FaultyFs`. Defaults to `nodeFsOps`. */
   readonly fs?: FsOps;
+  /**
+   * Take the directory's single-writer lock (`<root>/.lock`, SPEC §3) before anything else
+   * that writes; `LockHeldError` if a live process holds it. Every writer process should pass
+   * `true`. Only a locked open removes temp files left by crashed writers: without the lock
+   * (read-only tools, inspection) a live writer may own them.
+   */
+  readonly lock?: boolean;
 }
-
-/** The writer lock of a storage directory (SPEC §3); managed elsewhere, never listed. */
-const LOCK_KEY = ".lock";
 
 /**
  * The filesystem adapter: each key is a file under the storage root
  * (`backups/20250101_120000/graph.json` → `<root>/backups/20250101_120000/graph.json`).
  *
- * - `put` replaces crash-safely (SPEC §3): temp file in the same directory, write, fsync,
- *   close, rename over the target, fsync the directory. Readers see the old or the new body.
+ * - `put`/`putStream` replace crash-safely (SPEC §3, `replaceFile`): readers see the old or
+ *   the new body, never a mix.
  * - `append` is durable (fdatasync) before it resolves; a crash mid-append can leave a torn
- *   tail, which the journal reader drops.
- * - Writes to one key (`put`, `append`, `delete`) run one at a time in call order.
+ *   tail, which the journal reader drops. `openAppendLog` keeps the file open for a stream of
+ *   appends (see `FsAppendLog`, including the contract for replacing its file).
+ * - Writes to one key (`put`, `putStream`, `append`, `delete`, the calls of its append log)
+ *   run one at a time in call order.
  * - No key reaches outside the root: keys are validated before any fs call, and a symlink
- *   under the root that resolves outside it is refused (`InvalidIdError`).
+ *   under the root that resolves outside it is refused (`InvalidIdError`). `.lock` and
+ *   temp-file names are reserved.
  * - Etags are content hashes (see `contentEtag`). Conditional writes are not supported: the
- *   directory has a single writer process, enforced by its `.lock`.
+ *   directory has a single writer process, enforced by its `.lock` (`open(dir, { lock: true })`).
  * - Failures are `StorageError`s naming the key and errno code, with the Node error as
  *   `cause`; messages never contain host paths.
  */
@@ -54,31 +67,48 @@ export class FsStorage implements StorageAdapter {
     nativeTtl: false,
     consistency: "strong",
   };
+  /** The writer lock this storage holds (`open(dir, { lock: true })`), for logs; else `undefined`. */
+  readonly lockInfo: WriterLockInfo | undefined;
   readonly #fs: FsOps;
   readonly #root: string;
   readonly #dirs: Directories;
   readonly #keyLocks = new KeyedMutex();
+  readonly #lock: WriterLock | undefined;
+  /** The open append log of each key: at most one, so two handles never append to one file. */
+  readonly #logs = new Map<string, FsAppendLog>();
+  #closing: Promise<void> | undefined;
 
-  private constructor(fs: FsOps, root: string) {
+  private constructor(fs: FsOps, root: string, lock: WriterLock | undefined) {
     this.#fs = fs;
     this.#root = root;
     this.#dirs = new Directories(fs, root);
+    this.#lock = lock;
+    this.lockInfo = lock?.info;
   }
 
   /**
    * Opens (creating it if needed) the storage directory `dir`. The root is its real path, so
-   * a storage directory reached through a symlink works. Temp files left by crashed writers
-   * anywhere under it are removed; those of live writers are left alone.
+   * a storage directory reached through a symlink works. With `lock: true`, takes the writer
+   * lock and then removes temp files left by crashed writers anywhere under the root (those
+   * of live writers are left alone).
    */
   static async open(dir: string, options: FsStorageOptions = {}): Promise<FsStorage> {
     const fs = options.fs ?? nodeFsOps;
     const absolute = resolve(dir);
+    let lock: WriterLock | undefined;
     let root: string;
     try {
       await createDurably(fs, absolute, parse(absolute).root);
       root = await fs.realpath(absolute);
-      await removeStaleTemps(fs, root);
+      if (options.lock === true) {
+        lock = await WriterLock.acquire(fs, root);
+        // Only under the lock: no other writer can be creating temp files now, except a
+        // lockless one, whose files `isStaleTemp` still recognises by their live pid.
+        await removeStaleTemps(fs, root);
+      }
     } catch (err) {
+      await lock?.release().catch(() => undefined);
+      if (err instanceof DawsosError) throw err; // LockHeldError
       const code = errnoCode(err);
       throw new StorageError(
         `fs storage could not open its directory${code === undefined ? "" : ` (${code})`}`,
@@ -88,7 +118,7 @@ export class FsStorage implements StorageAdapter {
         },
       );
     }
-    return new FsStorage(fs, root);
+    return new FsStorage(fs, root, lock);
   }
 
   async get(key: string): Promise<StoredObject | null> {
@@ -105,40 +135,61 @@ export class FsStorage implements StorageAdapter {
   }
 
   /**
+   * The body under `key` as 1 MiB chunks read from one open file (a snapshot: a concurrent
+   * replace does not change it), or `null` when missing. Iterate it to the end or stop with
+   * `return()` (`break` in `for await`) so the file is closed; see `FileChunkStream`.
+   */
+  async getStream(key: string): Promise<AsyncIterable<Uint8Array> | null> {
+    const path = this.#pathOf(key);
+    let handle: FsFileHandle | undefined;
+    try {
+      const stat = await this.#inspect(key);
+      if (stat === null || stat.isDirectory()) return null;
+      handle = await this.#fs.open(path, "r");
+      // Opening a directory read-only succeeds (a symlink to one passes the lstat above).
+      if (!(await handle.stat()).isFile()) {
+        await handle.close();
+        return null;
+      }
+    } catch (err) {
+      await handle?.close().catch(() => undefined);
+      if (isMissing(err)) return null;
+      throw storageFailure("read", key, err);
+    }
+    return new FileChunkStream(handle, (err) => storageFailure("read", key, err));
+  }
+
+  /**
    * Replaces the body under `key` crash-safely. When this rejects, the previous body is
    * intact and no temp file is left — except if only the final directory fsync failed: then
    * the new body may be visible but is not known to be durable.
    */
   async put(key: string, body: Uint8Array | string, options: PutOptions = {}): Promise<PutResult> {
-    const path = this.#pathOf(key);
     if (options.ifMatch !== undefined || options.ifNoneMatch !== undefined) {
+      this.#pathOf(key); // an invalid key is reported first, as for every other call
       throw new ValidationError(
         "fs storage does not support conditional writes (capabilities.conditionalWrites)",
       );
     }
-    const bytes = toBytes(body);
-    const etag = contentEtag(bytes);
-    await this.#keyLocks.run(key, async () => {
-      const dir = dirname(path);
-      const endWrite = this.#dirs.beginWrite(dir);
-      try {
-        await this.#inspect(key);
-        await this.#dirs.ensure(dir);
-        await this.#replace(path, dir, bytes);
-      } catch (err) {
-        throw storageFailure("write", key, err);
-      } finally {
-        endWrite();
-      }
-    });
-    return { etag };
+    return this.#store(key, [toBytes(body)]);
+  }
+
+  /**
+   * `put` for a body that arrives in chunks (never held whole; the etag is hashed as it is
+   * written). If `body` throws, its error is rethrown unchanged and the previous content is
+   * intact; filesystem failures are `StorageError`s.
+   */
+  async putStream(key: string, body: AsyncIterable<Uint8Array>): Promise<PutResult> {
+    return this.#store(key, body);
   }
 
   /** Appends `body` to `key` (creating it) and fdatasyncs before resolving. */
   async append(key: string, body: Uint8Array | string): Promise<void> {
     const path = this.#pathOf(key);
+    this.#assertOpen();
     const bytes = toBytes(body);
     await this.#keyLocks.run(key, async () => {
+      this.#logs.get(key)?.detach();
       const dir = dirname(path);
       const endWrite = this.#dirs.beginWrite(dir);
       let handle: FsFileHandle | undefined;
@@ -163,12 +214,56 @@ export class FsStorage implements StorageAdapter {
   }
 
   /**
+   * Opens `key` as an append log on one long-lived handle, creating the file (and its
+   * directories, durably) if missing; a new file's directory is fsynced before this resolves,
+   * so the first acknowledged append cannot be lost with its directory entry. At most one log
+   * per key may be open. See `FsAppendLog` for the write protocol and the contract for
+   * replacing the file (close the log, `put`, open a new log).
+   */
+  async openAppendLog(key: string): Promise<AppendLog> {
+    const path = this.#pathOf(key);
+    this.#assertOpen();
+    return this.#keyLocks.run(key, async () => {
+      if (this.#logs.has(key)) {
+        throw new StorageError(`fs storage append log ${JSON.stringify(key)} is already open; close it first`, {
+          details: { key },
+        });
+      }
+      const dir = dirname(path);
+      const endWrite = this.#dirs.beginWrite(dir);
+      let handle: FsFileHandle | undefined;
+      try {
+        const isNew = (await this.#inspect(key)) === null;
+        await this.#dirs.ensure(dir);
+        handle = await this.#fs.open(path, "a+");
+        const { size } = await handle.stat();
+        if (isNew) await this.#fs.syncDir(dir);
+        const log: FsAppendLog = new FsAppendLog(key, handle, size, {
+          serialize: (task) => this.#keyLocks.run(key, task),
+          closed: () => {
+            if (this.#logs.get(key) === log) this.#logs.delete(key);
+          },
+        });
+        this.#logs.set(key, log);
+        return log;
+      } catch (err) {
+        await handle?.close().catch(() => undefined);
+        throw storageFailure("open the append log", key, err);
+      } finally {
+        endWrite();
+      }
+    });
+  }
+
+  /**
    * Removes the file under `key` (a directory at `key` is not a stored object: `false`), then
    * the directories it leaves empty, up to but not including the root.
    */
   async delete(key: string): Promise<boolean> {
     const path = this.#pathOf(key);
+    this.#assertOpen();
     return this.#keyLocks.run(key, async () => {
+      this.#logs.get(key)?.detach();
       const dir = dirname(path);
       try {
         const stat = await this.#inspect(key);
@@ -202,33 +297,47 @@ export class FsStorage implements StorageAdapter {
     return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
-  /** Nothing to release: every operation closes its own handles. Safe to call twice. */
-  async close(): Promise<void> {}
+  /**
+   * Closes open append logs, waits for writes already called, then releases the writer lock
+   * (if held). Later writes reject; reads still work. Safe to call twice.
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      const failures: unknown[] = [];
+      for (const log of [...this.#logs.values()]) await log.close().catch((err: unknown) => failures.push(err));
+      // The lock must outlive every write it protects.
+      await this.#keyLocks.drain();
+      await this.#lock?.release().catch((err: unknown) => failures.push(storageFailure("release", LOCK_FILE, err)));
+      if (failures.length > 0) throw failures[0];
+    })();
+    return this.#closing;
+  }
 
-  /** Write to a unique temp file beside the target, fsync, close, rename, fsync the directory. */
-  async #replace(path: string, dir: string, bytes: Uint8Array): Promise<void> {
-    const temp = join(dir, tempNameFor(basename(path)));
-    const untrack = trackTemp(temp);
-    let handle: FsFileHandle | undefined;
-    let tempExists = false;
-    try {
-      handle = await this.#fs.open(temp, "wx");
-      tempExists = true;
-      await handle.write(bytes);
-      await handle.sync();
-      const opened = handle;
-      handle = undefined;
-      await opened.close();
-      await this.#fs.rename(temp, path);
-      tempExists = false;
-      await this.#fs.syncDir(dir);
-    } catch (err) {
-      await handle?.close().catch(() => undefined);
-      if (tempExists) await this.#fs.unlink(temp).catch(() => undefined);
-      throw err;
-    } finally {
-      untrack();
-    }
+  /** The write behind `put` and `putStream`: one crash-safe replace, in the key's queue. */
+  async #store(key: string, body: ReplaceBody): Promise<PutResult> {
+    const path = this.#pathOf(key);
+    this.#assertOpen();
+    const etag = await this.#keyLocks.run(key, async () => {
+      this.#logs.get(key)?.detach();
+      const dir = dirname(path);
+      const endWrite = this.#dirs.beginWrite(dir);
+      try {
+        await this.#inspect(key);
+        await this.#dirs.ensure(dir);
+        return await replaceFile(this.#fs, path, body);
+      } catch (err) {
+        if (err instanceof BodySourceError) throw err.original;
+        throw storageFailure("write", key, err);
+      } finally {
+        endWrite();
+      }
+    });
+    return { etag };
+  }
+
+  /** Writes after `close` would run without the writer lock: refused. */
+  #assertOpen(): void {
+    if (this.#closing !== undefined) throw new StorageError("fs storage is closed");
   }
 
   /** Validates `key` (before any fs call) and maps it to its absolute path. */
@@ -236,6 +345,10 @@ export class FsStorage implements StorageAdapter {
     assertValidKey(key);
     if (isTempName(basename(key))) {
       throw new InvalidIdError("storage key uses the reserved temp-file name pattern", { details: { key } });
+    }
+    if (key === LOCK_FILE) {
+      // Written through `put`, it would silently replace (or release) the writer lock.
+      throw new InvalidIdError("storage key .lock is reserved for the writer lock", { details: { key } });
     }
     return join(this.#root, ...key.split("/"));
   }
@@ -306,7 +419,7 @@ export class FsStorage implements StorageAdapter {
       if (entry.isDirectory()) {
         const asDir = `${key}/`;
         if (asDir.startsWith(prefix) || prefix.startsWith(asDir)) pending.push(this.#walk(key, prefix, out));
-      } else if (entry.isFile() && key.startsWith(prefix) && key !== LOCK_KEY && !isTempName(entry.name)) {
+      } else if (entry.isFile() && key.startsWith(prefix) && key !== LOCK_FILE && !isTempName(entry.name)) {
         pending.push(this.#listFile(key, join(dir, entry.name), out));
       }
     }

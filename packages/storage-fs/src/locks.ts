@@ -29,4 +29,9 @@ export class KeyedMutex {
     });
     return result;
   }
+
+  /** Resolves once every task queued so far (and any queued meanwhile) has settled. */
+  async drain(): Promise<void> {
+    while (this.#tails.size > 0) await Promise.all(this.#tails.values());
+  }
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { isProcessAlive } from "./process-alive.ts";
 
 /**
  * Temp files of crash-safe replaces are named `.<basename>.<pid>.<16 hex>.tmp` and live
@@ -43,15 +44,4 @@ export function isStaleTemp(path: string, name: string): boolean {
   const pid = Number(match[1]);
   if (pid === process.pid) return !inFlight.has(path);
   return !isProcessAlive(pid);
-}
-
-function isProcessAlive(pid: number): boolean {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists but belongs to someone else. ESRCH (or an out-of-range pid): gone.
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }

@@ -8,7 +8,7 @@ import {
 } from "../errors/errors.ts";
 import { readDocument } from "../format/read-document.ts";
 import type { BatchOp } from "../format/schemas.ts";
-import { captureSnapshot, type DocumentSnapshot } from "../format/write-document.ts";
+import { captureSnapshot } from "../format/write-document.ts";
 import type { Change } from "../graph/changes.ts";
 import { KnowledgeGraph } from "../graph/knowledge-graph.ts";
 import type { GraphEdge, GraphNode, GraphStats, JsonObject, Pattern } from "../graph/types.ts";
