@@ -10,5 +10,6 @@ export * from "./history/index.ts";
 export * from "./integrity/index.ts";
 export * from "./journal/index.ts";
 export { investmentFrameworkSeed } from "./seed/investment-framework.ts";
+export * from "./sessions/index.ts";
 export * from "./storage/index.ts";
 export * from "./store/index.ts";

@@ -43,8 +43,8 @@ export function captureSnapshot(graph: KnowledgeGraph): DocumentSnapshot {
   scalars.version = DOCUMENT_VERSION;
   return {
     seq: graph.seq,
-    nodes: [...graph.nodes()].sort((a, b) => compareIds(a.id, b.id)),
-    edges: [...graph.edges()].sort((a, b) => compareIds(a.id, b.id)),
+    nodes: graph.sortedNodeIds().map((id) => graph.getNode(id)!),
+    edges: graph.sortedEdgeIds().map((id) => graph.getEdge(id)!),
     patterns: [...graph.patterns()].sort((a, b) => compareIds(a[0], b[0])),
     scalars,
   };

@@ -62,6 +62,9 @@ export class KnowledgeGraph {
   readonly #in = new Map<string, Set<string>>();
   readonly #byType = new Map<string, Set<string>>();
   readonly #edgeTypes = new Map<string, number>();
+  /** Ids in code-unit order, rebuilt lazily after ids are added or removed (for pagination). */
+  #sortedNodeIds: string[] | null = null;
+  #sortedEdgeIds: string[] | null = null;
   #seq: number;
   #metadata: JsonObject;
   #extras: JsonObject;
@@ -75,6 +78,7 @@ export class KnowledgeGraph {
   // ---------------------------------------------------------------- index upkeep (one place)
 
   #attachNode(node: GraphNode): void {
+    if (!this.#nodes.has(node.id)) this.#sortedNodeIds = null;
     this.#nodes.set(node.id, node);
     let ids = this.#byType.get(node.type);
     if (!ids) {
@@ -86,6 +90,17 @@ export class KnowledgeGraph {
 
   #detachNode(node: GraphNode): void {
     this.#nodes.delete(node.id);
+    this.#sortedNodeIds = null;
+    this.#removeFromType(node);
+  }
+
+  /** Replaces a node by a new version of itself (same id): only the type index moves. */
+  #swapNode(previous: GraphNode, next: GraphNode): void {
+    this.#removeFromType(previous);
+    this.#attachNode(next);
+  }
+
+  #removeFromType(node: GraphNode): void {
     const ids = this.#byType.get(node.type);
     ids?.delete(node.id);
     if (ids?.size === 0) this.#byType.delete(node.type);
@@ -93,6 +108,7 @@ export class KnowledgeGraph {
 
   #attachEdge(edge: GraphEdge): void {
     this.#edges.set(edge.id, edge);
+    this.#sortedEdgeIds = null;
     addTo(this.#out, edge.from, edge.id);
     addTo(this.#in, edge.to, edge.id);
     this.#edgeTypes.set(edge.type, (this.#edgeTypes.get(edge.type) ?? 0) + 1);
@@ -100,6 +116,7 @@ export class KnowledgeGraph {
 
   #detachEdge(edge: GraphEdge): void {
     this.#edges.delete(edge.id);
+    this.#sortedEdgeIds = null;
     removeFrom(this.#out, edge.from, edge.id);
     removeFrom(this.#in, edge.to, edge.id);
     const count = (this.#edgeTypes.get(edge.type) ?? 0) - 1;
@@ -168,11 +185,11 @@ export class KnowledgeGraph {
       case "put_node": {
         assertNode(change.node);
         const previous = this.#nodes.get(change.node.id);
-        if (previous) this.#detachNode(previous);
-        this.#attachNode(change.node);
+        if (previous) this.#swapNode(previous, change.node);
+        else this.#attachNode(change.node);
         steps.push(() => {
-          this.#detachNode(change.node);
-          if (previous) this.#attachNode(previous);
+          if (previous) this.#swapNode(change.node, previous);
+          else this.#detachNode(change.node);
         });
         return;
       }
@@ -186,12 +203,8 @@ export class KnowledgeGraph {
           data: mergePatch(previous.data, change.data),
           updated_at: change.at,
         };
-        this.#detachNode(previous);
-        this.#attachNode(next);
-        steps.push(() => {
-          this.#detachNode(next);
-          this.#attachNode(previous);
-        });
+        this.#swapNode(previous, next);
+        steps.push(() => this.#swapNode(next, previous));
         return;
       }
       case "delete_node": {
@@ -329,6 +342,21 @@ export class KnowledgeGraph {
 
   patterns(): IterableIterator<[string, Pattern]> {
     return this.#patterns.entries();
+  }
+
+  /**
+   * Node ids in code-unit order. Cached until a node is added or removed, so keyset
+   * pagination (`cursor` = last id seen) stays cheap and stable while the graph changes.
+   */
+  sortedNodeIds(): readonly string[] {
+    this.#sortedNodeIds ??= [...this.#nodes.keys()].sort(compareIds);
+    return this.#sortedNodeIds;
+  }
+
+  /** Edge ids in code-unit order (cached like `sortedNodeIds`). */
+  sortedEdgeIds(): readonly string[] {
+    this.#sortedEdgeIds ??= [...this.#edges.keys()].sort(compareIds);
+    return this.#sortedEdgeIds;
   }
 
   nodeTypes(): IterableIterator<string> {
