@@ -17,6 +17,10 @@ export default defineConfig({
       },
       {
         extends: true,
+        test: { name: "api", include: ["packages/api/src/**/*.test.ts"] },
+      },
+      {
+        extends: true,
         test: { name: "e2e", include: ["tests/**/*.test.ts"], testTimeout: 120_000, hookTimeout: 120_000 },
       },
     ],

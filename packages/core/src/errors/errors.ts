@@ -88,6 +88,13 @@ export type IntegrityCode =
   | "empty_file"
   | "invalid_document";
 
+/** An HTTP-style precondition (`If-Match`) did not hold. */
+export class PreconditionFailed extends ConflictError {
+  constructor(message = "the resource changed: If-Match does not match", options: DawsosErrorOptions = {}) {
+    super(message, { ...options, code: "precondition_failed" });
+  }
+}
+
 /**
  * Stored data is damaged or unreadable. `file` names the storage key so operators know
  * exactly what to look at.

@@ -76,6 +76,16 @@ export interface GraphStoreOptions {
   onEvent?: (event: StoreEvent) => void;
 }
 
+export interface CommitOptions {
+  /**
+   * Runs synchronously immediately before the changes are applied (after any wait), so a
+   * compare-and-set such as HTTP `If-Match` cannot race another writer. Throw to refuse.
+   */
+  precondition?: (graph: KnowledgeGraph) => void;
+  /** Builds the changes at that same instant (instead of the `changes` argument). */
+  changes?: () => readonly Change[];
+}
+
 export type StoreEvent =
   | { type: "seeded"; nodes: number; edges: number }
   | { type: "migrated"; from: string; backup: string }
@@ -423,13 +433,16 @@ export class GraphStore {
    * throw before anything changes; a failed write rolls memory back to what is durable.
    * Resolves to the graph's `seq` after the change.
    */
-  async commit(changes: readonly Change[]): Promise<number> {
+  async commit(changes: readonly Change[], options: CommitOptions = {}): Promise<number> {
     this.#assertWritable();
     while (this.#barrier) await this.#barrier;
     this.#assertWritable();
-    const undo = this.#graph.apply(changes);
+    // Preconditions run synchronously right before the apply, so nothing can slip in between.
+    options.precondition?.(this.#graph);
+    const resolved = options.changes ? options.changes() : changes;
+    const undo = this.#graph.apply(resolved);
     const seq = this.#graph.seq;
-    await this.#writer!.enqueue(encodeJournalRecord(seq, changes), undo);
+    await this.#writer!.enqueue(encodeJournalRecord(seq, resolved), undo);
     return seq;
   }
 
@@ -437,23 +450,33 @@ export class GraphStore {
   async putNode(
     id: string,
     input: { type: string; data?: JsonObject },
+    options: CommitOptions = {},
   ): Promise<{ node: GraphNode; created: boolean }> {
-    const change = resolveNodePut(this.#graph, id, input, this.#now());
-    const created = !this.#graph.hasNode(id);
-    await this.commit([change]);
-    return { node: change.node, created };
+    assertId(id, "node id");
+    let created = false;
+    let change: Extract<Change, { op: "put_node" }> | undefined;
+    await this.commit([], {
+      precondition: (graph) => {
+        options.precondition?.(graph);
+        // Resolved here, after any wait, so created_at and `created` describe the node as it is now.
+        change = resolveNodePut(graph, id, input, this.#now());
+        created = !graph.hasNode(id);
+      },
+      changes: () => [change!],
+    });
+    return { node: change!.node, created };
   }
 
   /** Merges `data` into the node's data (JSON merge patch). */
-  async patchNode(id: string, data: JsonObject): Promise<GraphNode> {
+  async patchNode(id: string, data: JsonObject, options: CommitOptions = {}): Promise<GraphNode> {
     assertId(id, "node id");
-    await this.commit([{ op: "patch_node", at: this.#now(), id, data }]);
+    await this.commit([{ op: "patch_node", at: this.#now(), id, data }], options);
     return this.#graph.getNode(id)!;
   }
 
   /** Deletes a node and its edges. */
-  async deleteNode(id: string): Promise<void> {
-    await this.commit([{ op: "delete_node", at: this.#now(), id }]);
+  async deleteNode(id: string, options: CommitOptions = {}): Promise<void> {
+    await this.commit([{ op: "delete_node", at: this.#now(), id }], options);
   }
 
   async addEdge(input: {
@@ -706,12 +729,16 @@ export class GraphStore {
    * Replaces the whole graph with a document in any accepted format (SPEC `PUT /api/graph`,
    * `dawsos import`). Validates first (nothing changes on bad input), then backs up.
    */
-  async replaceGraph(document: unknown): Promise<GraphStats> {
+  async replaceGraph(
+    document: unknown,
+    options: Pick<CommitOptions, "precondition"> = {},
+  ): Promise<GraphStats> {
     this.#assertWritable();
     const { graph } = readDocument(document, { file: "document", now: this.#now() });
     return this.#admin.run(async () => {
+      await this.#withBarrier(() => options.precondition?.(this.#graph));
       await this.#createBackup(null);
-      await this.#replace(graph);
+      await this.#replace(graph, options.precondition);
       return graph.stats();
     });
   }
@@ -720,9 +747,10 @@ export class GraphStore {
    * Swaps in `graph` with a `seq` past the current one (so ETags never repeat and no old
    * journal record can replay onto it): new snapshot first, then an empty journal.
    */
-  async #replace(graph: KnowledgeGraph): Promise<void> {
+  async #replace(graph: KnowledgeGraph, precondition?: (current: KnowledgeGraph) => void): Promise<void> {
     await this.#withBarrier(async () => {
       const previous = this.#graph;
+      precondition?.(previous);
       graph.advanceSeq(previous.seq + 1);
       const { checksum } = await writeSnapshotTo(
         this.storage,

@@ -1,0 +1,39 @@
+import type { GraphStore, SessionStore, WorkflowHistory } from "@dawsos/core";
+
+/** What the app needs from its composition root (the Node server or the Worker). */
+export interface AppDeps {
+  store: GraphStore;
+  sessions: SessionStore;
+  history?: WorkflowHistory;
+  /** Shown by `/health`: `"fs"`, `"r2"` or `"memory"`. */
+  storageKind: string;
+  /** Service version shown by `/health`. */
+  version: string;
+  /** When set, every `/api/*` request needs `Authorization: Bearer <token>`. */
+  token?: string;
+  /**
+   * When true, `/api/*` answers 503 `not_configured` if no token is set (the Worker requires
+   * a token; the Node server on loopback does not).
+   */
+  requireToken?: boolean;
+  /** Origins allowed by CORS. CORS is off unless this lists some. */
+  corsOrigins?: readonly string[];
+  /** Body limits in bytes. Defaults: 1 MiB, and 64 MiB for `PUT /api/graph`. */
+  bodyLimit?: number;
+  graphBodyLimit?: number;
+  /** One structured line per request. */
+  log?: (entry: RequestLogEntry) => void;
+}
+
+export interface RequestLogEntry {
+  request_id: string;
+  method: string;
+  path: string;
+  status: number;
+  ms: number;
+}
+
+/** Hono environment: per-request variables set by our middleware. */
+export interface ApiEnv {
+  Variables: { requestId: string };
+}

@@ -1,0 +1,70 @@
+import { DawsosError } from "@dawsos/core";
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+/** The SPEC error envelope. */
+export interface ErrorBody {
+  error: { code: string; message: string; details?: unknown };
+}
+
+export function errorBody(code: string, message: string, details?: unknown): ErrorBody {
+  return { error: details === undefined ? { code, message } : { code, message, details } };
+}
+
+/** Our error codes → HTTP status and the envelope's code (SPEC section 5). */
+const STATUS: Record<string, [ContentfulStatusCode, string]> = {
+  validation_error: [400, "validation_error"],
+  invalid_id: [400, "validation_error"],
+  not_found: [404, "not_found"],
+  unknown_node: [404, "unknown_node"],
+  conflict: [409, "conflict"],
+  precondition_failed: [412, "precondition_failed"],
+  checksum_mismatch: [409, "integrity_error"],
+  malformed_json: [409, "integrity_error"],
+  empty_file: [409, "integrity_error"],
+  invalid_document: [409, "integrity_error"],
+  integrity_error: [409, "integrity_error"],
+  read_only: [503, "read_only"],
+  lock_held: [503, "lock_held"],
+  storage_error: [500, "storage_error"],
+};
+
+/**
+ * Turns anything thrown into the envelope. Our typed errors keep their message (they never
+ * contain host paths: storage keys only); anything else becomes a generic 500 — never a stack
+ * trace, never a path.
+ */
+export function errorResponse(err: unknown, c: Context): Response {
+  if (err instanceof DawsosError) {
+    const [status, code] = STATUS[err.code] ?? [500, "internal_error"];
+    const message = status >= 500 && err.code === "storage_error" ? "storage failure" : err.message;
+    const details = status < 500 ? publicDetails(err.details) : undefined;
+    return c.json(errorBody(code, message, details), status);
+  }
+  if (err instanceof HTTPException) {
+    if (err.status === 401) {
+      return c.json(errorBody("unauthorized", "missing or invalid bearer token"), 401, {
+        "WWW-Authenticate": "Bearer",
+      });
+    }
+    if (err.status === 413) return c.json(errorBody("payload_too_large", "request body too large"), 413);
+    if (err.status === 400)
+      return c.json(errorBody("validation_error", err.message || "malformed request"), 400);
+    return c.json(
+      errorBody("http_error", err.message || "request failed"),
+      err.status as ContentfulStatusCode,
+    );
+  }
+  return c.json(errorBody("internal_error", "internal error", { request_id: c.get("requestId") }), 500);
+}
+
+/** Only plain data goes out in `details`. */
+function publicDetails(details: unknown): unknown {
+  if (details === undefined) return undefined;
+  try {
+    return JSON.parse(JSON.stringify(details));
+  } catch {
+    return undefined;
+  }
+}

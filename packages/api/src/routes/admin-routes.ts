@@ -1,0 +1,81 @@
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import type { ApiEnv, AppDeps } from "../deps.ts";
+import { body, errorResponses, json, writeErrorResponses } from "../openapi-helpers.ts";
+import { BackupSchema, BatchBody, StatsSchema, TimestampIdParam } from "../schemas.ts";
+
+/** Batch writes and backups. */
+export function adminRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
+  const { store } = deps;
+  const stats = () => {
+    const { avg_connections: _ignored, ...rest } = store.graph.stats();
+    return { ...rest, seq: store.graph.seq };
+  };
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/api/batch",
+      summary: "All-or-nothing batch of graph operations (one journal record)",
+      request: { body: body(BatchBody) },
+      responses: {
+        200: json(z.object({ applied: z.number(), seq: z.number() }), "applied"),
+        ...writeErrorResponses,
+      },
+    }),
+    async (c) => c.json(await store.applyBatch(c.req.valid("json").ops), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/api/backups",
+      responses: { 201: json(BackupSchema, "backup made"), ...errorResponses },
+    }),
+    async (c) => {
+      const { id, created, files } = await store.backup();
+      return c.json({ id, created, files }, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/api/backups",
+      responses: { 200: json(z.array(BackupSchema), "backups, newest first"), ...errorResponses },
+    }),
+    async (c) =>
+      c.json(
+        (await store.listBackups()).map(({ id, created, files }) => ({ id, created, files })),
+        200,
+      ),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/api/backups/{id}/restore",
+      request: { params: TimestampIdParam },
+      responses: {
+        200: json(StatsSchema, "restored (the previous state was backed up first)"),
+        ...writeErrorResponses,
+      },
+    }),
+    async (c) => {
+      await store.restoreBackup(c.req.valid("param").id);
+      return c.json(stats(), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "delete",
+      path: "/api/backups/{id}",
+      request: { params: TimestampIdParam },
+      responses: { 204: { description: "deleted" }, ...writeErrorResponses },
+    }),
+    async (c) => {
+      await store.deleteBackup(c.req.valid("param").id);
+      return c.body(null, 204);
+    },
+  );
+}

@@ -1,0 +1,170 @@
+import { type GraphNode, NotFoundError } from "@dawsos/core";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import type { ApiEnv, AppDeps } from "../deps.ts";
+import { checkIfMatch, recordEtag } from "../etag.ts";
+import { body, errorResponses, json, writeErrorResponses } from "../openapi-helpers.ts";
+import { paginate } from "../pagination.ts";
+import { NeighborsQuery, NodeBody, NodeIdParam, NodePatchBody, NodeSchema, NodesQuery } from "../schemas.ts";
+
+function matches(node: GraphNode, q: string): boolean {
+  const needle = q.toLowerCase();
+  const { name, symbol } = node.data as { name?: unknown; symbol?: unknown };
+  return (
+    node.id.toLowerCase().includes(needle) ||
+    (typeof name === "string" && name.toLowerCase().includes(needle)) ||
+    (typeof symbol === "string" && symbol.toLowerCase().includes(needle))
+  );
+}
+
+/** Node routes: list/search, CRUD with ETags, influences, neighbours. */
+export function nodeRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
+  const { store } = deps;
+  const requireNode = (id: string) => {
+    const node = store.graph.getNode(id);
+    if (!node) throw new NotFoundError(`node ${JSON.stringify(id)} does not exist`);
+    return node;
+  };
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/api/nodes",
+      request: { query: NodesQuery },
+      responses: {
+        200: json(z.object({ items: z.array(NodeSchema), next_cursor: z.string().nullable() }), "a page"),
+        ...errorResponses,
+      },
+    }),
+    (c) => {
+      const { type, q, limit, cursor } = c.req.valid("query");
+      const graph = store.graph;
+      const page = paginate(graph.sortedNodeIds(), cursor, limit, (id) => {
+        const node = graph.getNode(id);
+        if (!node || (type !== undefined && node.type !== type) || (q !== undefined && !matches(node, q)))
+          return undefined;
+        return node;
+      });
+      return c.json(page, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/api/nodes/{id}",
+      request: { params: NodeIdParam },
+      responses: { 200: json(NodeSchema, "the node, with ETag"), ...errorResponses },
+    }),
+    (c) => {
+      const node = requireNode(c.req.valid("param").id);
+      return c.json(node, 200, { ETag: recordEtag(node) });
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "put",
+      path: "/api/nodes/{id}",
+      request: { params: NodeIdParam, body: body(NodeBody) },
+      responses: {
+        200: json(NodeSchema, "replaced"),
+        201: json(NodeSchema, "created"),
+        ...writeErrorResponses,
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const input = c.req.valid("json");
+      const ifMatch = c.req.header("if-match");
+      const { node, created } = await store.putNode(
+        id,
+        { type: input.type, data: input.data },
+        {
+          precondition: (graph) => {
+            const current = graph.getNode(id);
+            checkIfMatch(ifMatch, current ? recordEtag(current) : null);
+          },
+        },
+      );
+      return c.json(node, created ? 201 : 200, { ETag: recordEtag(node) });
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "patch",
+      path: "/api/nodes/{id}",
+      request: { params: NodeIdParam, body: body(NodePatchBody) },
+      responses: { 200: json(NodeSchema, "patched"), ...writeErrorResponses },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const ifMatch = c.req.header("if-match");
+      const node = await store.patchNode(id, c.req.valid("json").data, {
+        precondition: (graph) => {
+          const current = graph.getNode(id);
+          if (current) checkIfMatch(ifMatch, recordEtag(current));
+        },
+      });
+      return c.json(node, 200, { ETag: recordEtag(node) });
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "delete",
+      path: "/api/nodes/{id}",
+      request: { params: NodeIdParam },
+      responses: { 204: { description: "deleted, with its edges" }, ...writeErrorResponses },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const ifMatch = c.req.header("if-match");
+      await store.deleteNode(id, {
+        precondition: (graph) => {
+          const current = graph.getNode(id);
+          if (current) checkIfMatch(ifMatch, recordEtag(current));
+        },
+      });
+      return c.body(null, 204);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/api/nodes/{id}/influences",
+      request: { params: NodeIdParam },
+      responses: {
+        200: json(
+          z.array(z.object({ from: z.string(), type: z.string(), strength: z.number() })),
+          "edges into the node",
+        ),
+        ...errorResponses,
+      },
+    }),
+    (c) => {
+      const { id } = c.req.valid("param");
+      requireNode(id);
+      return c.json(store.graph.influences(id), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/api/nodes/{id}/neighbors",
+      request: { params: NodeIdParam, query: NeighborsQuery },
+      responses: {
+        200: json(z.object({ nodes: z.array(NodeSchema), edges: z.array(z.unknown()) }), "neighbourhood"),
+        ...errorResponses,
+      },
+    }),
+    (c) => {
+      const { id } = c.req.valid("param");
+      const { direction, depth, edge_type } = c.req.valid("query");
+      requireNode(id);
+      return c.json(store.graph.neighbors(id, { direction, depth, edgeType: edge_type }), 200);
+    },
+  );
+}
