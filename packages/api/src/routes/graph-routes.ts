@@ -19,7 +19,7 @@ export function graphRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
       summary: "The whole graph document (SPEC section 4), streamed",
       responses: { 200: json(AnyJson, "graph document with ETag"), ...errorResponses },
     }),
-    (c) => {
+    () => {
       // Streamed from an immutable snapshot view: no whole-document string is built.
       const snapshot = captureSnapshot(store.graph);
       const chunks = documentText(snapshot);
