@@ -71,6 +71,8 @@ export interface FsStat {
   /** Inode number: with `mtimeMs`, tells one lock file from a later one at the same path. */
   readonly ino: number;
   readonly mtimeMs: number;
+  /** Status change time: also moves when a hard link to the file is made or removed. */
+  readonly ctimeMs: number;
   isFile(): boolean;
   isDirectory(): boolean;
   isSymbolicLink(): boolean;

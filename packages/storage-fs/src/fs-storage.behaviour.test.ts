@@ -304,31 +304,65 @@ describe("FsStorage: readers never see a torn file", () => {
 });
 
 describe("FsStorage: stale temp files", () => {
-  it("open removes temp files of dead writers at every depth and nothing else", async () => {
+  const deadPid = 99_999_999; // above any pid_max: no such process
+  const stale = [
+    `.graph.json.${deadPid}.0123456789abcdef.tmp`,
+    `backups/20250101_120000/.manifest.json.${deadPid}.fedcba9876543210.tmp`,
+    // This process, but no write in flight: a leftover of an earlier process with our pid.
+    `cache/fred/.GDP.json.${process.pid}.00112233445566ff.tmp`,
+  ];
+  const kept = [
+    "graph.json",
+    "notes.tmp",
+    "backups/20250101_120000/graph.json",
+    ".graph.json.1.0123456789abcdef.tmp", // pid 1 is alive: a running writer's file
+    ".graph.json.12.short.tmp",
+    "cache/fred/GDP.json",
+  ];
+  async function seed(): Promise<string> {
     const dir = await tempDir("stale");
-    const deadPid = 99_999_999; // above any pid_max: no such process
-    const stale = [
-      `.graph.json.${deadPid}.0123456789abcdef.tmp`,
-      `backups/20250101_120000/.manifest.json.${deadPid}.fedcba9876543210.tmp`,
-      // This process, but no write in flight: a leftover of an earlier process with our pid.
-      `cache/fred/.GDP.json.${process.pid}.00112233445566ff.tmp`,
-    ];
-    const kept = [
-      "graph.json",
-      "notes.tmp",
-      ".lock",
-      "backups/20250101_120000/graph.json",
-      ".graph.json.1.0123456789abcdef.tmp", // pid 1 is alive: a running writer's file
-      ".graph.json.12.short.tmp",
-      "cache/fred/GDP.json",
-    ];
     for (const file of [...stale, ...kept]) {
       await mkdir(join(dir, file, ".."), { recursive: true });
       await writeFile(join(dir, file), file);
     }
-    await FsStorage.open(dir);
-    expect(await filesUnder(dir)).toEqual([...kept].sort());
+    return dir;
+  }
+
+  it("a locked open removes temp files of dead writers at every depth and nothing else", async () => {
+    const dir = await seed();
+    const locked = await FsStorage.open(dir, { lock: true });
+    expect(await filesUnder(dir)).toEqual([".lock", ...kept].sort());
     for (const file of kept) expect(await readFile(join(dir, file), "utf8")).toBe(file);
+    await locked.close();
+    expect(await filesUnder(dir)).toEqual([...kept].sort());
+  });
+
+  it("an open without the lock removes no temp file: a live writer may own them", async () => {
+    const dir = await seed();
+    const writer = await FsStorage.open(dir, { lock: true }); // removes the stale ones
+    for (const file of stale) await writeFile(join(dir, file), file); // a live writer's, now
+    await FsStorage.open(dir);
+    expect(await filesUnder(dir)).toEqual([".lock", ...stale, ...kept].sort());
+    await writer.close();
+  });
+
+  it("cleans up only after taking the lock, and not at all when the lock is held", async () => {
+    const dir = await seed();
+    const tracing = new FaultyFs(nodeFsOps, { root: dir });
+    const writer = await FsStorage.open(dir, { fs: tracing, lock: true });
+    const ops = tracing.log.map((e) => `${e.op} ${e.path}`);
+    const locked = ops.indexOf("open .lock");
+    expect(locked).toBeGreaterThanOrEqual(0);
+    expect(ops.findIndex((op) => op.startsWith("unlink "))).toBeGreaterThan(locked);
+
+    for (const file of stale) await writeFile(join(dir, file), file);
+    tracing.clearLog();
+    await expect(FsStorage.open(dir, { fs: tracing, lock: true })).rejects.toMatchObject({
+      code: "lock_held",
+    });
+    expect(tracing.ops("unlink", "readdir")).toEqual([]);
+    expect(await filesUnder(dir)).toEqual([".lock", ...stale, ...kept].sort());
+    await writer.close();
   });
 
   it("a second FsStorage in this process leaves the first one's in-flight temp file alone", async () => {
@@ -336,9 +370,10 @@ describe("FsStorage: stale temp files", () => {
     const writer = await FsStorage.open(root, { fs: gate.fs });
     const put = writer.put("graph.json", "in flight");
     await gate.reached;
-    await FsStorage.open(root);
+    const locked = await FsStorage.open(root, { lock: true }); // runs the stale-temp cleanup
     gate.release();
     await put;
+    await locked.close();
     expect(await readFile(join(root, "graph.json"), "utf8")).toBe("in flight");
   });
 

@@ -25,7 +25,10 @@ import { type FsFileHandle, type FsOps, type FsStat, nodeFsOps } from "./fs-ops.
 import { KeyedMutex } from "./locks.ts";
 import { removeStaleTemps } from "./stale-temps.ts";
 import { isTempName } from "./temp-files.ts";
-import { LOCK_FILE, WriterLock, type WriterLockInfo } from "./writer-lock.ts";
+import { LOCK_CLAIM_FILE, LOCK_FILE, WriterLock, type WriterLockInfo } from "./writer-lock.ts";
+
+/** Top-level names the writer lock uses: never stored, listed or removed through keys. */
+const LOCK_KEYS: ReadonlySet<string> = new Set([LOCK_FILE, LOCK_CLAIM_FILE]);
 
 export interface FsStorageOptions {
   /** The filesystem to use; tests pass a `FaultyFs`. Defaults to `nodeFsOps`. */
@@ -51,8 +54,8 @@ export interface FsStorageOptions {
  * - Writes to one key (`put`, `putStream`, `append`, `delete`, the calls of its append log)
  *   run one at a time in call order.
  * - No key reaches outside the root: keys are validated before any fs call, and a symlink
- *   under the root that resolves outside it is refused (`InvalidIdError`). `.lock` and
- *   temp-file names are reserved.
+ *   under the root that resolves outside it is refused (`InvalidIdError`). The lock's names
+ *   (`.lock`, `.lock.claim`) and temp-file names are reserved.
  * - Etags are content hashes (see `contentEtag`). Conditional writes are not supported: the
  *   directory has a single writer process, enforced by its `.lock` (`open(dir, { lock: true })`).
  * - Failures are `StorageError`s naming the key and errno code, with the Node error as
@@ -98,6 +101,7 @@ export class FsStorage implements StorageAdapter {
     let lock: WriterLock | undefined;
     let root: string;
     try {
+      // The one write before the lock: the lock file needs its directory to exist.
       await createDurably(fs, absolute, parse(absolute).root);
       root = await fs.realpath(absolute);
       if (options.lock === true) {
@@ -225,9 +229,12 @@ export class FsStorage implements StorageAdapter {
     this.#assertOpen();
     return this.#keyLocks.run(key, async () => {
       if (this.#logs.has(key)) {
-        throw new StorageError(`fs storage append log ${JSON.stringify(key)} is already open; close it first`, {
-          details: { key },
-        });
+        throw new StorageError(
+          `fs storage append log ${JSON.stringify(key)} is already open; close it first`,
+          {
+            details: { key },
+          },
+        );
       }
       const dir = dirname(path);
       const endWrite = this.#dirs.beginWrite(dir);
@@ -304,10 +311,13 @@ export class FsStorage implements StorageAdapter {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       const failures: unknown[] = [];
-      for (const log of [...this.#logs.values()]) await log.close().catch((err: unknown) => failures.push(err));
+      for (const log of [...this.#logs.values()])
+        await log.close().catch((err: unknown) => failures.push(err));
       // The lock must outlive every write it protects.
       await this.#keyLocks.drain();
-      await this.#lock?.release().catch((err: unknown) => failures.push(storageFailure("release", LOCK_FILE, err)));
+      await this.#lock
+        ?.release()
+        .catch((err: unknown) => failures.push(storageFailure("release", LOCK_FILE, err)));
       if (failures.length > 0) throw failures[0];
     })();
     return this.#closing;
@@ -346,9 +356,9 @@ export class FsStorage implements StorageAdapter {
     if (isTempName(basename(key))) {
       throw new InvalidIdError("storage key uses the reserved temp-file name pattern", { details: { key } });
     }
-    if (key === LOCK_FILE) {
+    if (LOCK_KEYS.has(key)) {
       // Written through `put`, it would silently replace (or release) the writer lock.
-      throw new InvalidIdError("storage key .lock is reserved for the writer lock", { details: { key } });
+      throw new InvalidIdError(`storage key ${key} is reserved for the writer lock`, { details: { key } });
     }
     return join(this.#root, ...key.split("/"));
   }
@@ -419,7 +429,7 @@ export class FsStorage implements StorageAdapter {
       if (entry.isDirectory()) {
         const asDir = `${key}/`;
         if (asDir.startsWith(prefix) || prefix.startsWith(asDir)) pending.push(this.#walk(key, prefix, out));
-      } else if (entry.isFile() && key.startsWith(prefix) && key !== LOCK_FILE && !isTempName(entry.name)) {
+      } else if (entry.isFile() && key.startsWith(prefix) && !LOCK_KEYS.has(key) && !isTempName(entry.name)) {
         pending.push(this.#listFile(key, join(dir, entry.name), out));
       }
     }

@@ -1,3 +1,4 @@
+export { FsAppendLog } from "./append-log.ts";
 export {
   type FaultCode,
   type FaultRule,
@@ -7,6 +8,15 @@ export {
   type FsOpName,
   fsError,
 } from "./faulty-fs.ts";
-export { type FsDirEntry, type FsFileHandle, type FsOps, type FsStat, nodeFsOps } from "./fs-ops.ts";
+export { STREAM_CHUNK_BYTES } from "./file-stream.ts";
+export {
+  type FsDirEntry,
+  type FsFileHandle,
+  type FsOps,
+  type FsStat,
+  nodeFsOps,
+  type OpenFlags,
+} from "./fs-ops.ts";
 export { FsStorage, type FsStorageOptions } from "./fs-storage.ts";
 export { nodeSha256 } from "./node-hasher.ts";
+export { LOCK_STALE_AFTER_MS, type WriterLockInfo } from "./writer-lock.ts";

@@ -7,6 +7,9 @@ import { isStaleTemp } from "./temp-files.ts";
  * Removes the temp files that crashed writers left anywhere under `root` (see
  * `isStaleTemp`). Only regular files whose names match our temp-name pattern are touched;
  * symlinks are neither followed nor removed. Resolves to the number of files removed.
+ *
+ * Call it only while holding the writer lock (`FsStorage.open` with `lock: true`): otherwise
+ * a live writer on another host (whose pid means nothing here) may own the files.
  */
 export async function removeStaleTemps(fs: FsOps, root: string): Promise<number> {
   let removed = 0;

@@ -3,9 +3,9 @@ import { isProcessAlive } from "./process-alive.ts";
 
 /**
  * Temp files of crash-safe replaces are named `.<basename>.<pid>.<16 hex>.tmp` and live
- * beside their target. The pid lets `FsStorage.open` tell a crashed writer's leftovers from
- * the files of a writer that is still running (for instance a second process that opens the
- * directory only to be refused the `.lock`).
+ * beside their target. The pid lets a locked `FsStorage.open` tell a crashed writer's
+ * leftovers from the files of a writer that is still running: the lock keeps other writer
+ * processes out, but a process that opened without the lock can still write.
  */
 const TEMP_NAME = /^\..+\.(\d+)\.[0-9a-f]{16}\.tmp$/;
 

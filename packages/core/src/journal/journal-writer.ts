@@ -122,7 +122,12 @@ export class JournalWriter {
     await this.drain();
     this.#clearTimer();
     if (this.#unsynced) {
-      await this.#log.sync();
+      try {
+        await this.#log.sync();
+      } catch (err) {
+        this.#needsTruncate = true;
+        throw err;
+      }
       this.#unsynced = false;
     }
   }
@@ -182,7 +187,11 @@ export class JournalWriter {
       if (!this.#unsynced) return;
       this.#unsynced = false;
       this.#log.sync().catch((err: unknown) => {
+        // After a failed fsync the kernel may have dropped dirty pages: the log must be cut
+        // back to a known size (a no-op truncate clears the adapter's "unconfirmed" state)
+        // before anything else is appended.
         this.#unsynced = true;
+        this.#needsTruncate = true;
         this.#options.onSyncError?.(err);
       });
     }, this.#batchDelayMs);

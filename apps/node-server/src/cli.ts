@@ -1,0 +1,151 @@
+#!/usr/bin/env node
+import { createWriteStream } from "node:fs";
+import { readFile, stat } from "node:fs/promises";
+import { resolve } from "node:path";
+import { captureSnapshot, DawsosError, documentText, LockHeldError } from "@dawsos/core";
+import { Command, CommanderError } from "commander";
+import { type OpenedStore, openStore } from "./open-store.ts";
+import { VERSION } from "./version.ts";
+
+/**
+ * `dawsos` — the operator CLI (SPEC section 7). Exit codes: 0 success, 1 failure (for
+ * `verify`: damage found), 2 usage error, 3 the storage directory is locked by another writer.
+ */
+const program = new Command()
+  .name("dawsos")
+  .description("Operate a DawsOS storage directory")
+  .version(VERSION)
+  .option("--dir <dir>", "storage directory (default: $DAWSOS_STORAGE_DIR or ./storage)")
+  .showHelpAfterError()
+  .exitOverride();
+
+const cwd = process.env.INIT_CWD ?? process.cwd();
+const dir = () =>
+  resolve(cwd, program.opts<{ dir?: string }>().dir ?? process.env.DAWSOS_STORAGE_DIR ?? "storage");
+const say = (line: string) => process.stdout.write(`${line}\n`);
+const progress = (line: string) => process.stderr.write(`… ${line}\n`);
+const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
+
+async function withStore<T>(write: boolean, fn: (opened: OpenedStore) => Promise<T>): Promise<T> {
+  progress(`opening ${dir()}${write ? " (taking the writer lock)" : " (read-only)"}`);
+  const opened = await openStore(dir(), { write, onEvent: (e) => progress(`${e.type}`) });
+  try {
+    return await fn(opened);
+  } finally {
+    await opened.close();
+  }
+}
+
+program
+  .command("verify")
+  .description("check every stored file (graph, journal, versions, backups); exit 1 if any is damaged")
+  .action(async () => {
+    progress(`verifying ${dir()}`);
+    const report = await withStore(false, ({ store }) => store.verify());
+    for (const file of report.files) {
+      say(
+        `${file.ok ? "ok     " : "DAMAGED"}  ${file.key}${file.error ? `  [${file.error.code}] ${file.error.message}` : ""}${file.note ? `  (${file.note})` : ""}`,
+      );
+    }
+    say(report.ok ? "healthy" : "damaged files found");
+    process.exitCode = report.ok ? 0 : 1;
+  });
+
+program
+  .command("stats")
+  .description("print graph statistics")
+  .action(async () => {
+    const stats = await withStore(false, async ({ store }) => ({
+      ...store.graph.stats(),
+      seq: store.graph.seq,
+    }));
+    say(JSON.stringify(stats, null, 2));
+  });
+
+program
+  .command("backup")
+  .description("make a full backup (backups/<id>/ with a manifest)")
+  .action(async () => {
+    const backup = await withStore(true, ({ store }) => store.backup());
+    say(`backup ${backup.id}: ${backup.files.map((f) => `${f.name} (${mib(f.size)})`).join(", ")}`);
+  });
+
+program
+  .command("backups")
+  .description("list backups, newest first")
+  .action(async () => {
+    const backups = await withStore(false, ({ store }) => store.listBackups());
+    for (const b of backups) say(`${b.id}  ${b.created}  seq ${b.seq}  ${b.files.length} files`);
+    if (backups.length === 0) say("no backups");
+  });
+
+program
+  .command("restore <id>")
+  .description("restore a backup (the current state is backed up first)")
+  .action(async (id: string) => {
+    const stats = await withStore(true, ({ store }) => store.restoreBackup(id));
+    say(`restored backup ${id}: ${stats.total_nodes} nodes, ${stats.total_edges} edges`);
+  });
+
+program
+  .command("versions")
+  .description("list saved versions, newest first")
+  .action(async () => {
+    const versions = await withStore(false, ({ store }) => store.listVersions());
+    for (const v of versions) say(`${v.id}  ${v.created}  ${mib(v.size)}  ${v.checksum ?? "?"}`);
+    if (versions.length === 0) say("no versions");
+  });
+
+program
+  .command("compact")
+  .description("fold the journal into graph.json")
+  .action(async () => {
+    const result = await withStore(true, ({ store }) => store.compact());
+    say(`compacted at seq ${result.seq}, checksum ${result.checksum}`);
+  });
+
+program
+  .command("import <file>")
+  .description("replace the graph with a document (our format, seed or original DawsOS); backs up first")
+  .action(async (file: string) => {
+    const path = resolve(file);
+    progress(`reading ${path} (${mib((await stat(path)).size)})`);
+    const document = JSON.parse(await readFile(path, "utf8"));
+    progress("validating and backing up the current graph");
+    const stats = await withStore(true, ({ store }) => store.replaceGraph(document));
+    say(`imported ${stats.total_nodes} nodes, ${stats.total_edges} edges, ${stats.total_patterns} patterns`);
+  });
+
+program
+  .command("export")
+  .description("write the current graph document (checksummed) to a file or stdout")
+  .option("--out <file>", "output file (default: stdout)")
+  .action(async (options: { out?: string }) => {
+    await withStore(false, async ({ store }) => {
+      const out: NodeJS.WritableStream = options.out
+        ? createWriteStream(resolve(options.out))
+        : process.stdout;
+      for (const chunk of documentText(captureSnapshot(store.graph))) {
+        if (!out.write(chunk)) await new Promise<void>((r) => out.once("drain", () => r()));
+      }
+      if (options.out) await new Promise<void>((r) => out.end(() => r()));
+    });
+    if (options.out) progress(`wrote ${options.out}`);
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode === 0 ? 0 : 2;
+    return;
+  }
+  if (err instanceof LockHeldError) {
+    process.stderr.write(
+      `dawsos: ${err.message}. Is a server running on this directory? Stop it, or use the HTTP API.\n`,
+    );
+    process.exitCode = 3;
+    return;
+  }
+  const code = err instanceof DawsosError ? `[${err.code}] ` : "";
+  process.stderr.write(`dawsos: ${code}${(err as Error)?.message ?? String(err)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,69 @@
+import { isIP } from "node:net";
+import { resolve } from "node:path";
+import { z } from "zod";
+
+/** Node server configuration (SPEC section 2), read from the environment and validated. */
+export interface ServerConfig {
+  port: number;
+  host: string;
+  storageDir: string;
+  token: string | undefined;
+  seedFile: string | undefined;
+  corsOrigins: string[];
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
+
+export function isLoopback(host: string): boolean {
+  return LOOPBACK.has(host) || (isIP(host) === 4 && host.startsWith("127."));
+}
+
+const EnvSchema = z.object({
+  PORT: z
+    .string()
+    .regex(/^\d+$/, "must be a whole number")
+    .transform(Number)
+    .refine((n) => n >= 0 && n <= 65_535, "must be between 0 and 65535")
+    .default(8787),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  DAWSOS_STORAGE_DIR: z.string().min(1).optional(),
+  DAWSOS_API_TOKEN: z
+    .string()
+    .min(16, "must be at least 16 characters")
+    .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces")
+    .optional(),
+  DAWSOS_SEED: z.string().min(1).optional(),
+  DAWSOS_CORS_ORIGINS: z.string().optional(),
+});
+
+/** Parses the environment; throws an Error whose message says exactly which variable is wrong. */
+export function readConfig(env: NodeJS.ProcessEnv, cwd: string): ServerConfig {
+  const clean = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = EnvSchema.safeParse(clean);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new Error(`invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  if (!isLoopback(e.HOST) && !e.DAWSOS_API_TOKEN) {
+    throw new Error(
+      `refusing to listen on ${e.HOST} without DAWSOS_API_TOKEN: set a token, or use HOST=127.0.0.1 for local use`,
+    );
+  }
+  const origins = (e.DAWSOS_CORS_ORIGINS ?? "")
+    .split(",")
+    .map((o) => o.trim())
+    .filter(Boolean);
+  for (const origin of origins) {
+    if (!/^https?:\/\/[^/\s]+$/.test(origin))
+      throw new Error(`invalid configuration: DAWSOS_CORS_ORIGINS: bad origin ${origin}`);
+  }
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    storageDir: resolve(cwd, e.DAWSOS_STORAGE_DIR ?? "storage"),
+    token: e.DAWSOS_API_TOKEN,
+    seedFile: e.DAWSOS_SEED ? resolve(cwd, e.DAWSOS_SEED) : undefined,
+    corsOrigins: origins,
+  };
+}

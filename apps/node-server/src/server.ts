@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+import { createApp } from "@dawsos/api";
+import { SessionStore, WorkflowHistory } from "@dawsos/core";
+import { serve } from "@hono/node-server";
+import { readConfig } from "./config.ts";
+import { openStore } from "./open-store.ts";
+import { VERSION } from "./version.ts";
+
+/** The Node server (SPEC section 2): composition root only — config, adapter, app, serve. */
+async function main(): Promise<void> {
+  let config: ReturnType<typeof readConfig>;
+  try {
+    // `pnpm start` runs in the repo root; INIT_CWD is where the user ran it (SPEC: storage/ there).
+    config = readConfig(process.env, process.env.INIT_CWD ?? process.cwd());
+  } catch (err) {
+    process.stderr.write(`dawsos: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+  const opened = await openStore(config.storageDir, { write: true, seedFile: config.seedFile });
+  const app = createApp({
+    store: opened.store,
+    sessions: new SessionStore(opened.storage),
+    history: new WorkflowHistory(opened.storage),
+    storageKind: "fs",
+    version: VERSION,
+    token: config.token,
+    corsOrigins: config.corsOrigins,
+    log: (entry) => process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), ...entry })}\n`),
+  });
+  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
+    process.stdout.write(
+      `${JSON.stringify({ at: new Date().toISOString(), event: "listening", url: `http://${config.host}:${info.port}`, storage: config.storageDir, pid: process.pid })}\n`,
+    );
+  });
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), event: "stopping", signal })}\n`);
+    // Hard deadline: SPEC gives 10 s; leave margin.
+    const deadline = setTimeout(() => process.exit(1), 9_000);
+    deadline.unref();
+    // Stop accepting; in-flight requests finish; then make everything durable and unlock.
+    server.close(async () => {
+      try {
+        await opened.close();
+        process.exit(0);
+      } catch (err) {
+        process.stderr.write(`dawsos: shutdown failed: ${(err as Error).message}\n`);
+        process.exit(1);
+      }
+    });
+    (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
+main().catch((err: unknown) => {
+  const e = err as { code?: string; message?: string };
+  process.stderr.write(`dawsos: cannot start: ${e.code ? `[${e.code}] ` : ""}${e.message ?? String(err)}\n`);
+  process.exit(1);
+});
