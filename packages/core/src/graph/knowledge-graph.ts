@@ -159,7 +159,11 @@ export class KnowledgeGraph {
     const steps: UndoStep[] = [];
     const seqBefore = this.#seq;
     const modifiedBefore = this.#metadata.modified;
+    let undone = false;
     const undo: Undo = () => {
+      // Idempotent: a second call must not re-apply the inverse steps.
+      if (undone) return;
+      undone = true;
       for (let i = steps.length - 1; i >= 0; i--) steps[i]!();
       this.#seq = seqBefore;
       if (modifiedBefore === undefined) delete this.#metadata.modified;

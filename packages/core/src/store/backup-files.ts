@@ -62,26 +62,47 @@ export async function readManifest(storage: StorageAdapter, id: string): Promise
   return manifest;
 }
 
-/** Reads every file of a backup and checks it against the manifest's checksums. */
-export async function readBackupFiles(
+/** SHA-256 and size of a stored file, streamed when the adapter can (no whole-file buffer). */
+export async function hashStored(
+  storage: StorageAdapter,
+  key: string,
+  hasherFactory: HasherFactory = createSha256,
+): Promise<{ checksum: string; size: number } | null> {
+  const hasher = hasherFactory();
+  let size = 0;
+  if (storage.getStream) {
+    const stream = await storage.getStream(key);
+    if (!stream) return null;
+    for await (const chunk of stream) {
+      hasher.update(chunk);
+      size += chunk.length;
+    }
+  } else {
+    const stored = await storage.get(key);
+    if (!stored) return null;
+    hasher.update(stored.body);
+    size = stored.body.length;
+  }
+  return { checksum: hasher.digestHex(), size };
+}
+
+/** Checks every file of a backup against its manifest's checksums, streaming each file. */
+export async function verifyBackupFiles(
   storage: StorageAdapter,
   manifest: BackupManifest,
   hasherFactory?: HasherFactory,
-): Promise<Map<string, Uint8Array>> {
-  const files = new Map<string, Uint8Array>();
+): Promise<void> {
   for (const file of manifest.files) {
     const key = `${backupPrefix(manifest.id)}${file.name}`;
-    const stored = await storage.get(key);
-    if (!stored)
+    const actual = await hashStored(storage, key, hasherFactory);
+    if (!actual)
       throw new IntegrityError("integrity_error", "file listed in the manifest is missing", { file: key });
-    if (hashBytes(stored.body, hasherFactory) !== file.checksum) {
+    if (actual.checksum !== file.checksum) {
       throw new IntegrityError("checksum_mismatch", "file does not match the checksum in its manifest", {
         file: key,
       });
     }
-    files.set(file.name, stored.body);
   }
-  return files;
 }
 
 export function encodeManifest(manifest: BackupManifest): string {

@@ -25,8 +25,8 @@ import {
   encodeManifest,
   hashBytes,
   listBackupIds,
-  readBackupFiles,
   readManifest,
+  verifyBackupFiles,
 } from "./backup-files.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { emulatedAppendLog } from "./emulated-append-log.ts";
@@ -838,20 +838,26 @@ export class GraphStore {
     this.#assertWritable();
     return this.#admin.run(async () => {
       const manifest = await readManifest(this.storage, id);
-      const files = await readBackupFiles(this.storage, manifest, this.#hasher);
-      const graphBytes = files.get(GRAPH_KEY);
-      if (!graphBytes) {
+      await verifyBackupFiles(this.storage, manifest, this.#hasher);
+      if (!manifest.files.some((f) => f.name === GRAPH_KEY)) {
         throw new IntegrityError("integrity_error", "backup has no graph.json", {
           file: backupPrefix(id) + MANIFEST_NAME,
         });
       }
-      const { graph } = loadGraphBytes(graphBytes, `${backupPrefix(id)}${GRAPH_KEY}`, {
+      const loaded = await readSnapshotFrom(this.storage, `${backupPrefix(id)}${GRAPH_KEY}`, {
         hasher: this.#hasher,
         now: this.#now(),
         allowUnchecksummed: true,
       });
+      if (!loaded) throw new NotFoundError(`backup ${id} has no graph.json`);
+      const graph = loaded.graph;
       const safety = await this.#createBackup(null);
-      for (const [name, bytes] of files) if (name !== GRAPH_KEY) await this.storage.put(name, bytes);
+      // The other state files are small (seed, workflow history): copied back whole.
+      for (const file of manifest.files) {
+        if (file.name === GRAPH_KEY) continue;
+        const stored = await this.storage.get(`${backupPrefix(id)}${file.name}`);
+        if (stored) await this.storage.put(file.name, stored.body);
+      }
       await this.#replace(graph);
       this.#emit({ type: "restored", from: backupPrefix(id), backup: safety.id });
       return graph.stats();

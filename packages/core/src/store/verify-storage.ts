@@ -1,12 +1,12 @@
 import { DawsosError } from "../errors/errors.ts";
 import { parseJsonDocument, readDocument } from "../format/read-document.ts";
 import { workflowHistorySchema } from "../format/schemas.ts";
-import type { HasherFactory } from "../integrity/sha256.ts";
+import { createSha256, type HasherFactory } from "../integrity/sha256.ts";
 import { scanJournal } from "../journal/read-journal.ts";
 import type { StorageAdapter } from "../storage/adapter.ts";
-import { listBackupIds, readBackupFiles, readManifest } from "./backup-files.ts";
+import { listBackupIds, readManifest, verifyBackupFiles } from "./backup-files.ts";
 import type { RecoveryReport } from "./graph-store.ts";
-import { loadGraphBytes } from "./load-graph.ts";
+import { readSnapshotFrom } from "./snapshot-io.ts";
 import {
   backupPrefix,
   GRAPH_KEY,
@@ -47,17 +47,16 @@ export async function verifyStorage(
   options: { hasher?: HasherFactory; now: string },
 ): Promise<IntegrityReport> {
   const files: FileCheck[] = [];
+  const hasher = options.hasher ?? createSha256;
   const checkGraph = async (key: string, allowUnchecksummed: boolean) => {
-    const stored = await storage.get(key);
-    if (!stored) return;
     try {
-      loadGraphBytes(stored.body, key, { hasher: options.hasher, now: options.now, allowUnchecksummed });
-      files.push({ key, ok: true });
+      // Streamed: verifying never needs the whole file as one buffer or string.
+      const loaded = await readSnapshotFrom(storage, key, { hasher, now: options.now, allowUnchecksummed });
+      if (loaded) files.push({ key, ok: true });
     } catch (err) {
       files.push(failure(key, err));
     }
   };
-
   if ((await storage.get(GRAPH_KEY)) === null) {
     files.push({
       key: GRAPH_KEY,
@@ -110,11 +109,10 @@ export async function verifyStorage(
     }
     try {
       const manifest = await readManifest(storage, id);
-      const contents = await readBackupFiles(storage, manifest, options.hasher);
-      const graph = contents.get(GRAPH_KEY);
-      if (graph) {
-        loadGraphBytes(graph, `${backupPrefix(id)}${GRAPH_KEY}`, {
-          hasher: options.hasher,
+      await verifyBackupFiles(storage, manifest, hasher);
+      if (manifest.files.some((f) => f.name === GRAPH_KEY)) {
+        await readSnapshotFrom(storage, `${backupPrefix(id)}${GRAPH_KEY}`, {
+          hasher,
           now: options.now,
           allowUnchecksummed: true,
         });
