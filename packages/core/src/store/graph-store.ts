@@ -48,6 +48,7 @@ import {
   assertTimestampId,
   compareTimestampIdsDesc,
   nextTimestampId,
+  TIMESTAMP_ID,
   timestampIdToIso,
 } from "./timestamp-ids.ts";
 import { type IntegrityReport, verifyStorage } from "./verify-storage.ts";
@@ -96,7 +97,7 @@ export type StoreEvent =
   | { type: "compaction_failed"; error: unknown }
   | { type: "sync_failed"; error: unknown }
   | { type: "backup_created"; id: string }
-  | { type: "backup_deleted"; id: string; reason: "retention" | "request" }
+  | { type: "backup_deleted"; id: string; reason: "retention" | "request" | "incomplete" }
   | { type: "version_deleted"; id: string }
   | { type: "restored"; from: string; backup: string };
 
@@ -175,6 +176,7 @@ export class GraphStore {
   static async open(storage: StorageAdapter, options: GraphStoreOptions = {}): Promise<GraphStore> {
     const store = new GraphStore(storage, options);
     await store.#load();
+    if (!store.readOnly) await store.#removeIncompleteBackups();
     return store;
   }
 
@@ -874,6 +876,19 @@ export class GraphStore {
       await this.#deleteBackupFiles(id);
       this.#emit({ type: "backup_deleted", id, reason: "request" });
     });
+  }
+
+  /**
+   * A backup directory without its manifest is what a crash mid-backup leaves (the manifest is
+   * written last). It is never used for restore or recovery; a writer, holding the lock, removes it.
+   */
+  async #removeIncompleteBackups(): Promise<void> {
+    for (const { id, complete } of await listBackupIds(this.storage)) {
+      // Only our own id format: never remove a directory someone else put under backups/.
+      if (complete || !TIMESTAMP_ID.test(id)) continue;
+      await this.#deleteBackupFiles(id);
+      this.#emit({ type: "backup_deleted", id, reason: "incomplete" });
+    }
   }
 
   async #deleteBackupFiles(id: string): Promise<void> {
