@@ -1,0 +1,143 @@
+/**
+ * Group 3 (SPEC section 9 item 2, issue 3): opening the graph — load, verify the checksum,
+ * replay the journal, index — vs reading the same graph.json and `JSON.parse`-ing it.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { GraphStore } from "@dawsos/core";
+import {
+  type BenchContext,
+  type CaseResult,
+  closeStore,
+  describeDir,
+  type Fixture,
+  openStore,
+  removeDir,
+  shuffledIndexes,
+  storageCopy,
+  updateFor,
+} from "../fixture.ts";
+import { blackhole, collectGarbage, measure, measureSync, now, type Stats } from "../measure.ts";
+import { fmtMs, fmtRatio, type Row, statsRow } from "../table.ts";
+
+export const group = {
+  id: "open",
+  title: "3. Open (load + verify + replay + index) vs JSON.parse",
+  description:
+    "`GraphStore.open` (read-only, nodeSha256) of a storage directory whose graph.json was written by " +
+    "GraphStore, followed by 1,000 acknowledged `putNode` changes (a journal to replay once the " +
+    "journal exists), then again after `store.close()`; vs `JSON.parse(readFileSync(graph.json, " +
+    '"utf8"))` of the same file. Target (issue 3, at 100k): ≤ 3×.',
+};
+
+const CHANGES = 1000;
+/** Sequential changes stop after this long; the rest are issued concurrently (group commit). */
+const SEQUENTIAL_BUDGET_MS = 10_000;
+
+export async function run(fx: Fixture, ctx: BenchContext): Promise<CaseResult> {
+  const notes: string[] = [];
+  const big = fx.nodes > 20_000;
+  const dir = storageCopy(fx, ctx, "open");
+
+  ctx.log(`[${fx.size}] open: ${CHANGES} changes after the snapshot`);
+  const writer = await openStore(dir, fx);
+  const order = shuffledIndexes(fx.ids.length, 11);
+  let sequential = 0;
+  const t0 = now();
+  while (sequential < CHANGES && now() - t0 < SEQUENTIAL_BUDGET_MS) {
+    const id = fx.ids[order[sequential % order.length]!]!;
+    await writer.putNode(id, updateFor(fx, id, sequential));
+    sequential++;
+  }
+  const rest: Promise<unknown>[] = [];
+  for (let k = sequential; k < CHANGES; k++) {
+    const id = fx.ids[order[k % order.length]!]!;
+    rest.push(writer.putNode(id, updateFor(fx, id, k)));
+  }
+  await Promise.all(rest);
+  const buildMs = now() - t0;
+  const expected = { seq: writer.graph.seq, nodes: writer.graph.nodeCount, edges: writer.graph.edgeCount };
+  notes.push(
+    `${fx.size}: ${CHANGES} changes, ${sequential} one at a time and ${CHANGES - sequential} concurrently ` +
+      `(the sequential ones stop after ${SEQUENTIAL_BUDGET_MS / 1000} s), ${fmtMs(buildMs)} in all; ` +
+      `files then: ${describeDir(dir)}`,
+  );
+
+  const rows: Row[] = [];
+  const graphFile = join(dir, "graph.json");
+  const iterations = big ? 5 : 20;
+  const budget = big ? 25_000 : 10_000;
+  // A multi-second operation needs no JIT warm-up run; small ones get one.
+  const warmup = big ? 0 : 1;
+
+  // Opens while the writer is still open: a clean close may compact the journal away.
+  const openReadOnly = async (label: string): Promise<Stats | null> => {
+    let checked = false;
+    try {
+      return await measure(
+        async () => {
+          const store: GraphStore = await openStore(dir, null, { readOnly: true });
+          if (!checked) {
+            checked = true;
+            const got = { seq: store.graph.seq, nodes: store.graph.nodeCount, edges: store.graph.edgeCount };
+            if (got.seq !== expected.seq || got.nodes !== expected.nodes || got.edges !== expected.edges) {
+              notes.push(
+                `${fx.size}: ${label}: opened ${JSON.stringify(got)}, expected ${JSON.stringify(expected)}`,
+              );
+            }
+          }
+          blackhole(store.graph.nodeCount);
+          await closeStore(store);
+        },
+        { iterations, warmup, maxTimeMs: budget, before: collectGarbage },
+      );
+    } catch (err) {
+      notes.push(`${fx.size}: ${label}: open failed: ${err instanceof Error ? err.message : String(err)}`);
+      return null;
+    }
+  };
+
+  ctx.log(`[${fx.size}] open with the changes after the snapshot (read-only, writer still open)`);
+  const withJournal = await openReadOnly("read-only open while the writer is open");
+
+  ctx.log(`[${fx.size}] JSON.parse(readFileSync(graph.json))`);
+  const parse = measureSync(() => JSON.parse(readFileSync(graphFile, "utf8")), {
+    iterations,
+    warmup,
+    maxTimeMs: budget,
+    before: collectGarbage,
+  });
+  collectGarbage();
+
+  await closeStore(writer);
+  collectGarbage();
+  ctx.log(`[${fx.size}] open after store.close()`);
+  notes.push(`${fx.size}: files after close(): ${describeDir(dir)}`);
+  const afterClose = await openReadOnly("read-only open after close()");
+  // The same file after close(), for the second comparison (close may have compacted).
+  const parseAfter = measureSync(() => JSON.parse(readFileSync(graphFile, "utf8")), {
+    iterations,
+    warmup,
+    maxTimeMs: budget,
+    before: collectGarbage,
+  });
+
+  const ratioRow = (name: string, s: Stats | null, peer: Stats): Row => {
+    if (!s) return { name, size: fx.size, median: "failed", target: "≤ 3× JSON.parse", met: false };
+    const ratio = s.median / peer.median;
+    return statsRow(name, fx.size, s, {
+      vsPeer: `${fmtRatio(ratio)} JSON.parse`,
+      target: "≤ 3× JSON.parse",
+      met: ratio <= 3,
+    });
+  };
+  rows.push(
+    ratioRow(`GraphStore.open, graph.json + ${CHANGES} changes after it`, withJournal, parse),
+    statsRow("JSON.parse(readFileSync(graph.json))", fx.size, parse, { vsPeer: "—" }),
+    ratioRow("GraphStore.open after store.close()", afterClose, parseAfter),
+    statsRow("JSON.parse(readFileSync(graph.json)) after close()", fx.size, parseAfter, { vsPeer: "—" }),
+  );
+  removeDir(dir);
+  collectGarbage();
+  return { rows, notes };
+}
