@@ -1,3 +1,4 @@
+export * from "./json-chunks.ts";
 export * from "./line-reader.ts";
 export * from "./read-document.ts";
 export * from "./schemas.ts";

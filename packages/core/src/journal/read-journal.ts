@@ -1,3 +1,4 @@
+import type { HasherFactory } from "../integrity/sha256.ts";
 import { decodeJournalRecord, type JournalRecord, type RecordProblem } from "./journal-record.ts";
 
 export interface JournalScan {
@@ -32,7 +33,7 @@ function isBlank(bytes: Uint8Array, from: number, to: number): boolean {
  * checksum matches. Everything after the last good record is a torn tail *unless* a good
  * record follows a bad one, which is corruption.
  */
-export function scanJournal(bytes: Uint8Array): JournalScan {
+export function scanJournal(bytes: Uint8Array, hasherFactory?: HasherFactory): JournalScan {
   const decoder = new TextDecoder("utf-8", { fatal: false });
   const records: JournalRecord[] = [];
   let validLength = 0;
@@ -50,7 +51,7 @@ export function scanJournal(bytes: Uint8Array): JournalScan {
       offset = newline + 1;
       continue;
     }
-    const decoded = decodeJournalRecord(decoder.decode(bytes.subarray(offset, newline)));
+    const decoded = decodeJournalRecord(decoder.decode(bytes.subarray(offset, newline)), hasherFactory);
     if (typeof decoded === "string") {
       if (!firstBad) firstBad = { offset, line: lineNo, problem: decoded };
     } else if (firstBad) {

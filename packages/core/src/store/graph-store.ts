@@ -6,6 +6,7 @@ import {
   ReadOnlyError,
   ValidationError,
 } from "../errors/errors.ts";
+import { jsonChunks } from "../format/json-chunks.ts";
 import { readDocument } from "../format/read-document.ts";
 import type { BatchOp } from "../format/schemas.ts";
 import { captureSnapshot } from "../format/write-document.ts";
@@ -251,7 +252,7 @@ export class GraphStore {
   /** Replays journal records newer than the snapshot; handles torn tails and corruption. */
   async #replayJournal(): Promise<void> {
     const stored = await this.storage.get(JOURNAL_KEY);
-    const scan = scanJournal(stored?.body ?? new Uint8Array(0));
+    const scan = scanJournal(stored?.body ?? new Uint8Array(0), this.#hasher);
     const snapshotSeq = this.#graph.seq;
     let applied = 0;
     let failure: { message: string; index: number } | null = null;
@@ -341,11 +342,32 @@ export class GraphStore {
     const { graph } = readDocument(seed, { file: "seed", now: this.#now() });
     this.#graph = graph;
     if (this.readOnly) return;
-    await this.storage.put(SEED_KEY, `${JSON.stringify(seed, null, 2)}\n`);
+    await this.#writeJson(SEED_KEY, seed);
     await this.storage.put(JOURNAL_KEY, new Uint8Array(0));
     await this.#openJournal(0);
     await this.#compactLocked(true);
     this.#emit({ type: "seeded", nodes: graph.nodeCount, edges: graph.edgeCount });
+  }
+
+  /** Writes a JSON document in pieces (streamed when the adapter can), whatever its size. */
+  async #writeJson(key: string, value: unknown): Promise<void> {
+    const encoder = new TextEncoder();
+    if (this.storage.putStream) {
+      async function* chunks(): AsyncGenerator<Uint8Array> {
+        let buffer = "";
+        for (const piece of jsonChunks(value)) {
+          buffer += piece;
+          if (buffer.length >= 64 * 1024) {
+            yield encoder.encode(buffer);
+            buffer = "";
+          }
+        }
+        yield encoder.encode(`${buffer}\n`);
+      }
+      await this.storage.putStream(key, chunks());
+    } else {
+      await this.storage.put(key, `${[...jsonChunks(value)].join("")}\n`);
+    }
   }
 
   /** Keeps damaged bytes next to the original, under a name no loader picks up. */
@@ -387,7 +409,7 @@ export class GraphStore {
       // Journal records that continue the recovered snapshot still apply.
       const journal = (await this.storage.get(JOURNAL_KEY))?.body ?? new Uint8Array(0);
       let applied = 0;
-      for (const record of scanJournal(journal).records) {
+      for (const record of scanJournal(journal, this.#hasher).records) {
         if (record.seq <= this.#graph.seq) continue;
         if (this.#applyRecord(record)) break;
         applied++;
@@ -444,7 +466,7 @@ export class GraphStore {
     const resolved = options.changes ? options.changes() : changes;
     const undo = this.#graph.apply(resolved);
     const seq = this.#graph.seq;
-    await this.#writer!.enqueue(encodeJournalRecord(seq, resolved), undo);
+    await this.#writer!.enqueue(encodeJournalRecord(seq, resolved, this.#hasher), undo);
     return seq;
   }
 

@@ -67,7 +67,7 @@ export async function verifyStorage(
     await checkGraph(GRAPH_KEY, true);
   }
   const journal = await storage.get(JOURNAL_KEY);
-  if (journal) files.push(checkJournal(journal.body));
+  if (journal) files.push(checkJournal(journal.body, hasher));
   for (const { key } of await storage.list("graph_")) {
     if (versionIdOf(key)) await checkGraph(key, false);
   }
@@ -128,8 +128,8 @@ export async function verifyStorage(
 }
 
 /** Every record's checksum, and that consecutive records continue each other's `seq`. */
-function checkJournal(bytes: Uint8Array): FileCheck {
-  const scan = scanJournal(bytes);
+function checkJournal(bytes: Uint8Array, hasher: HasherFactory): FileCheck {
+  const scan = scanJournal(bytes, hasher);
   if (scan.corrupt) {
     return {
       key: JOURNAL_KEY,
