@@ -21,7 +21,14 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: "e2e", include: ["tests/**/*.test.ts"], testTimeout: 120_000, hookTimeout: 120_000 },
+        test: {
+          name: "e2e",
+          include: ["tests/**/*.test.ts"],
+          // Builds the Node server (and what it depends on) once, before any e2e file starts.
+          globalSetup: ["tests/support/build-once.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
       },
     ],
   },
