@@ -1,9 +1,8 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
-import { bearerAuth } from "hono/bearer-auth";
-import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
+import { timingSafeEqual } from "hono/utils/buffer";
 import type { ApiEnv, AppDeps } from "./deps.ts";
 import { errorBody, errorResponse } from "./errors.ts";
 import { adminRoutes } from "./routes/admin-routes.ts";
@@ -47,9 +46,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
   app.use("/api/*", requireJsonBody);
   const limit = deps.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const graphLimit = deps.graphBodyLimit ?? DEFAULT_GRAPH_BODY_LIMIT;
-  const tooLarge = (c: Context) => c.json(errorBody("payload_too_large", "request body too large"), 413);
-  const smallBodies = bodyLimit({ maxSize: limit, onError: tooLarge });
-  const graphBodies = bodyLimit({ maxSize: graphLimit, onError: tooLarge });
+  const smallBodies = limitBody(limit);
+  const graphBodies = limitBody(graphLimit);
   app.use("/api/*", (c, next) =>
     c.req.method === "PUT" && c.req.path === "/api/graph" ? graphBodies(c, next) : smallBodies(c, next),
   );
@@ -98,6 +96,55 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
   return app;
 }
 
+/** Bytes of an oversized chunked body read and discarded so the client gets to read the 413. */
+const DRAIN_LIMIT = 64 * 1024 * 1024;
+
+const tooLarge = (c: Context, close: boolean) =>
+  c.json(errorBody("payload_too_large", "request body too large"), 413, close ? { Connection: "close" } : {});
+
+/**
+ * Body limit (SPEC: 413, the handler never runs). A declared `Content-Length` is judged without
+ * touching the body, so the server can discard it and keep the connection. A chunked body is
+ * read up to the limit; past it the rest is read and discarded (bounded) before the 413, so a
+ * client still sending gets the answer instead of a reset, and the connection is closed.
+ */
+function limitBody(maxSize: number): MiddlewareHandler<ApiEnv> {
+  return async (c, next) => {
+    const length = c.req.header("content-length");
+    if (length !== undefined && c.req.header("transfer-encoding") === undefined) {
+      return Number(length) > maxSize ? tooLarge(c, false) : next();
+    }
+    const body = c.req.raw.body;
+    if (!body) return next();
+    const reader = body.getReader();
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.length;
+      if (size > maxSize) {
+        for (let drained = 0; drained < DRAIN_LIMIT; ) {
+          const rest = await reader.read();
+          if (rest.done) break;
+          drained += rest.value.length;
+        }
+        await reader.cancel().catch(() => undefined);
+        return tooLarge(c, true);
+      }
+      chunks.push(value);
+    }
+    const bytes = new Uint8Array(size);
+    let offset = 0;
+    for (const chunk of chunks) {
+      bytes.set(chunk, offset);
+      offset += chunk.length;
+    }
+    c.req.raw = new Request(c.req.raw, { body: bytes });
+    return next();
+  };
+}
+
 /** `/api/nodes/{id}` → a regex matching one path segment per parameter. */
 function pathPattern(path: string): RegExp {
   const source = path.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\{[^}]+\}/g, "[^/]+");
@@ -133,12 +180,17 @@ function auth(deps: AppDeps): MiddlewareHandler<ApiEnv> {
       await next();
     };
   }
-  return bearerAuth({
-    token,
-    noAuthenticationHeader: { message: errorBody("unauthorized", "missing bearer token") },
-    invalidAuthenticationHeader: { message: errorBody("unauthorized", "malformed Authorization header") },
-    invalidToken: { message: errorBody("unauthorized", "invalid bearer token") },
-  });
+  // Any credential that is not exactly `Bearer <token>` is a 401 (never Hono's 400), and the
+  // token may be any printable ASCII the configuration accepts.
+  return async (c, next) => {
+    const header = c.req.header("authorization");
+    const match = header === undefined ? null : /^Bearer +(\S+) *$/i.exec(header);
+    if (!match || !(await timingSafeEqual(token, match[1]!))) {
+      const message = header === undefined ? "missing bearer token" : "invalid bearer token";
+      return c.json(errorBody("unauthorized", message), 401, { "WWW-Authenticate": "Bearer" });
+    }
+    await next();
+  };
 }
 
 /** Requests that carry a body must say it is JSON (415 otherwise), before anything parses it. */

@@ -22,7 +22,11 @@ export function adminRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
         ...writeErrorResponses,
       },
     }),
-    async (c) => c.json(await store.applyBatch(c.req.valid("json").ops), 200),
+    async (c) => {
+      c.req.valid("json");
+      const { ops } = (await c.req.json()) as { ops: Parameters<typeof store.applyBatch>[0] };
+      return c.json(await store.applyBatch(ops), 200);
+    },
   );
 
   app.openapi(

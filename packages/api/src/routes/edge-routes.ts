@@ -56,7 +56,14 @@ export function edgeRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
       request: { body: body(EdgeBody) },
       responses: { 201: json(EdgeSchema, "created edge"), ...writeErrorResponses },
     }),
-    async (c) => c.json(await store.addEdge(c.req.valid("json")), 201),
+    async (c) => {
+      const input = c.req.valid("json");
+      const raw = (await c.req.json()) as { metadata?: Record<string, unknown> };
+      return c.json(
+        await store.addEdge(raw.metadata === undefined ? input : { ...input, metadata: raw.metadata }),
+        201,
+      );
+    },
   );
 
   app.openapi(

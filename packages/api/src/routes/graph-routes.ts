@@ -47,7 +47,8 @@ export function graphRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
     }),
     async (c) => {
       const ifMatch = c.req.header("if-match");
-      await store.replaceGraph(c.req.valid("json"), {
+      c.req.valid("json");
+      await store.replaceGraph(await c.req.json(), {
         precondition: (graph) => checkIfMatch(ifMatch, graphEtag(graph.seq)),
       });
       return c.json(stats(), 200);

@@ -74,11 +74,13 @@ export function nodeRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
     }),
     async (c) => {
       const { id } = c.req.valid("param");
-      const input = c.req.valid("json");
+      c.req.valid("json");
+      // zod's output drops `__proto__` keys; the parsed JSON keeps them as plain data.
+      const input = (await c.req.json()) as { type: string; data?: Record<string, unknown> };
       const ifMatch = c.req.header("if-match");
       const { node, created } = await store.putNode(
         id,
-        { type: input.type, data: input.data },
+        { type: input.type, data: input.data ?? {} },
         {
           precondition: (graph) => {
             const current = graph.getNode(id);
@@ -100,7 +102,9 @@ export function nodeRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
     async (c) => {
       const { id } = c.req.valid("param");
       const ifMatch = c.req.header("if-match");
-      const node = await store.patchNode(id, c.req.valid("json").data, {
+      c.req.valid("json");
+      const { data } = (await c.req.json()) as { data: Record<string, unknown> };
+      const node = await store.patchNode(id, data, {
         precondition: (graph) => {
           const current = graph.getNode(id);
           if (current) checkIfMatch(ifMatch, recordEtag(current));

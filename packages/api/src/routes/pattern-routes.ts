@@ -72,7 +72,8 @@ export function patternRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
     }),
     async (c) => {
       const { id } = c.req.valid("param");
-      const pattern = c.req.valid("json") as Pattern;
+      c.req.valid("json");
+      const pattern = (await c.req.json()) as Pattern;
       const { created } = await store.putPattern(id, pattern);
       return c.json(store.graph.getPattern(id)!, created ? 201 : 200);
     },

@@ -8,9 +8,11 @@ import {
 } from "../errors/errors.ts";
 import { jsonChunks } from "../format/json-chunks.ts";
 import { readDocument } from "../format/read-document.ts";
+import { documentChecksum } from "../format/verify-document.ts";
 import type { BatchOp } from "../format/schemas.ts";
 import { captureSnapshot } from "../format/write-document.ts";
 import type { Change } from "../graph/changes.ts";
+import { isPlainObject } from "../graph/merge-patch.ts";
 import { KnowledgeGraph } from "../graph/knowledge-graph.ts";
 import type { GraphEdge, GraphNode, GraphStats, JsonObject, Pattern } from "../graph/types.ts";
 import { assertId } from "../graph/validate.ts";
@@ -758,6 +760,15 @@ export class GraphStore {
     options: Pick<CommitOptions, "precondition"> = {},
   ): Promise<GraphStats> {
     this.#assertWritable();
+    // A document that carries a checksum must match it (SPEC section 4), whatever its version.
+    if (isPlainObject(document) && "checksum" in document) {
+      const expected = document.checksum;
+      if (typeof expected !== "string" || documentChecksum(document, this.#hasher) !== expected) {
+        throw new ValidationError("document checksum does not match its content", {
+          details: { field: "checksum" },
+        });
+      }
+    }
     const { graph } = readDocument(document, { file: "document", now: this.#now() });
     return this.#admin.run(async () => {
       await this.#withBarrier(() => options.precondition?.(this.#graph));
