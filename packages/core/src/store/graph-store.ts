@@ -8,12 +8,12 @@ import {
 } from "../errors/errors.ts";
 import { jsonChunks } from "../format/json-chunks.ts";
 import { readDocument } from "../format/read-document.ts";
-import { documentChecksum } from "../format/verify-document.ts";
 import type { BatchOp } from "../format/schemas.ts";
+import { documentChecksum } from "../format/verify-document.ts";
 import { captureSnapshot } from "../format/write-document.ts";
 import type { Change } from "../graph/changes.ts";
-import { isPlainObject } from "../graph/merge-patch.ts";
 import { KnowledgeGraph } from "../graph/knowledge-graph.ts";
+import { isPlainObject } from "../graph/merge-patch.ts";
 import type { GraphEdge, GraphNode, GraphStats, JsonObject, Pattern } from "../graph/types.ts";
 import { assertId } from "../graph/validate.ts";
 import { createSha256, type HasherFactory } from "../integrity/sha256.ts";
@@ -167,6 +167,8 @@ export class GraphStore {
   #writer: JournalWriter | null = null;
   #compaction: Promise<unknown> | null = null;
   #closed = false;
+  /** The journal could not be reopened after it was replaced: reopen before the next commit. */
+  #journalLost = false;
 
   private constructor(storage: StorageAdapter, options: GraphStoreOptions) {
     this.storage = storage;
@@ -321,6 +323,27 @@ export class GraphStore {
     }
   }
 
+  /**
+   * Closes the journal, runs `write` (which replaces the journal file) and opens the file that
+   * is there now — also when closing or writing failed, so the writer never keeps a closed log.
+   * If the open fails, the next commit retries it.
+   */
+  async #swapJournal(records: number, write: () => Promise<unknown>): Promise<void> {
+    try {
+      // Everything was synced before; a close that reports an error still frees the descriptor.
+      await this.#log?.close().catch(() => undefined);
+      await write();
+    } finally {
+      await this.#reopenJournal(records);
+    }
+  }
+
+  async #reopenJournal(records: number): Promise<void> {
+    this.#journalLost = true;
+    await this.#openJournal(records);
+    this.#journalLost = false;
+  }
+
   async #openJournal(records: number): Promise<void> {
     const log = this.storage.openAppendLog
       ? await this.storage.openAppendLog(JOURNAL_KEY)
@@ -461,6 +484,11 @@ export class GraphStore {
    */
   async commit(changes: readonly Change[], options: CommitOptions = {}): Promise<number> {
     this.#assertWritable();
+    if (this.#journalLost) {
+      await this.#withBarrier(async () => {
+        if (this.#journalLost) await this.#reopenJournal(this.#writer!.records);
+      });
+    }
     while (this.#barrier) await this.#barrier;
     this.#assertWritable();
     // Preconditions run synchronously right before the apply, so nothing can slip in between.
@@ -621,12 +649,7 @@ export class GraphStore {
     await this.#withBarrier(async () => {
       await writer.sync();
       const tail = writer.takeMarked();
-      await this.#log?.close();
-      try {
-        await this.storage.put(JOURNAL_KEY, tail.join(""));
-      } finally {
-        await this.#openJournal(tail.length);
-      }
+      await this.#swapJournal(tail.length, () => this.storage.put(JOURNAL_KEY, tail.join("")));
     });
     this.#checksum = written.checksum;
     this.#emit({ type: "compacted", seq: snapshot.seq, records: folded, ms: Date.now() - started });
@@ -675,14 +698,20 @@ export class GraphStore {
     if (this.storage.getStream && this.storage.putStream) {
       const stream = await this.storage.getStream(from);
       if (!stream) throw new NotFoundError(`${from} does not exist`);
+      const source = stream[Symbol.asyncIterator]();
       async function* counted(): AsyncGenerator<Uint8Array> {
-        for await (const chunk of stream!) {
-          hasher.update(chunk);
-          size += chunk.length;
-          yield chunk;
+        for (let next = await source.next(); !next.done; next = await source.next()) {
+          hasher.update(next.value);
+          size += next.value.length;
+          yield next.value;
         }
       }
-      await this.storage.putStream(to, counted());
+      try {
+        await this.storage.putStream(to, counted());
+      } finally {
+        // putStream can fail before it pulls a chunk (mkdir, temp-file open): close the source.
+        await Promise.resolve(source.return?.()).catch(() => undefined);
+      }
     } else {
       const stored = await this.storage.get(from);
       if (!stored) throw new NotFoundError(`${from} does not exist`);
@@ -795,12 +824,7 @@ export class GraphStore {
       );
       this.#graph = graph;
       this.#checksum = checksum;
-      await this.#log?.close();
-      try {
-        await this.storage.put(JOURNAL_KEY, new Uint8Array(0));
-      } finally {
-        await this.#openJournal(0);
-      }
+      await this.#swapJournal(0, () => this.storage.put(JOURNAL_KEY, new Uint8Array(0)));
     });
   }
 
