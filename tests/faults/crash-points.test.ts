@@ -1,0 +1,223 @@
+/**
+ * Deterministic crash points (issue 3, "Tests"): the writer dies at the k-th filesystem
+ * operation of a commit, a compaction (with commits in flight) and a backup, for every k
+ * until the operation completes without reaching the fault.
+ *
+ * Each run copies a prepared storage directory, opens it over
+ * `TapFs → FaultyFs → serialFs → node:fs` with the lock, arms
+ * `failOn({ op: "any", nth: k, code: "EIO", sticky: true })` right before the operation — so
+ * operation k and everything after it fail, as if the process had died there (nothing it
+ * tries later reaches the disk) — and lets the operation settle. Then the process "dies":
+ * faults are cleared only to close the storage, which closes the journal handle and releases
+ * the `.lock` (what the kernel does for a dead process; the test asserts nothing else is
+ * written), and the directory is reopened by a fresh writer over the real fs. Reopen must
+ * succeed with no recovery report, verify clean, leave no temp file, and hold
+ * acknowledged ⊆ recovered ⊆ acknowledged ∪ in flight.
+ *
+ * A dry run counts the operation's fs operations (n); k runs from 1 to n + 1, the last run
+ * being the one that completes without reaching its fault. `serialFs` makes the interleaving
+ * of concurrent chains identical on every run, so k names the same operation in each of them
+ * (independent runs execute a few at a time, see `pool`).
+ */
+import { GraphStore, type StoreEvent } from "@dawsos/core";
+import { FaultyFs, type FsOpName, FsStorage, nodeFsOps } from "@dawsos/storage-fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  CASE_CONCURRENCY,
+  cloneDir,
+  describeError,
+  filesUnder,
+  GRAPH_TEMP,
+  type Ledger,
+  openWriter,
+  pool,
+  prepareTemplate,
+  removeTempDirs,
+  serialFs,
+  settle,
+  storeOptions,
+  summarise,
+  TapFs,
+  TEMP_FILE,
+  type Template,
+} from "../support/fault-harness.ts";
+
+interface Scenario {
+  name: string;
+  /** Starts the operation under test; resolves once it and everything it started have settled. */
+  run(store: GraphStore, ledger: Ledger, tap: TapFs): Promise<{ ok: boolean }>;
+  /** Lower bound on the fs operations the operation performs (guards against a vacuous loop). */
+  minOps: number;
+}
+
+const scenarios: Scenario[] = [
+  {
+    name: "a commit (one putNode after some history)",
+    minOps: 2,
+    async run(store, ledger) {
+      return { ok: (await ledger.put(store, "X1")) === "acknowledged" };
+    },
+  },
+  {
+    name: "a group commit (three concurrent putNodes)",
+    minOps: 4,
+    async run(store, ledger) {
+      const outcomes = await Promise.all(["G1", "G2", "G3"].map((id) => ledger.put(store, id)));
+      return { ok: outcomes.every((o) => o === "acknowledged") };
+    },
+  },
+  {
+    name: "a compaction (non-empty journal) with putNodes in flight",
+    minOps: 15,
+    async run(store, ledger, tap) {
+      // C0 is issued with the compaction (it lands before the snapshot is captured); C1 starts
+      // when the snapshot temp file is opened, so it is appended while the snapshot is written
+      // and must survive the journal reset.
+      const inFlight: Promise<unknown>[] = [ledger.put(store, "C0")];
+      tap.onOpen = (path) => {
+        if (!GRAPH_TEMP.test(path)) return;
+        tap.onOpen = undefined;
+        inFlight.push(ledger.put(store, "C1"));
+      };
+      const compaction = store.compact().then(
+        () => true,
+        () => false,
+      );
+      const ok = await compaction;
+      await settle(inFlight);
+      return { ok: ok && ["C0", "C1"].every((id) => ledger.outcome(id) === "acknowledged") };
+    },
+  },
+  {
+    name: "a backup (non-empty journal, so it compacts first)",
+    minOps: 30,
+    async run(store) {
+      return store.backup().then(
+        () => ({ ok: true }),
+        () => ({ ok: false }),
+      );
+    },
+  },
+];
+
+/** Operations that change nothing on disk (`close` only releases a descriptor). */
+const READ_ONLY: ReadonlySet<FsOpName> = new Set([
+  "read",
+  "readFile",
+  "readdir",
+  "lstat",
+  "stat",
+  "realpath",
+  "close",
+]);
+
+let template: Template;
+
+beforeAll(async () => {
+  template = await prepareTemplate();
+});
+
+afterAll(removeTempDirs);
+
+interface RunResult {
+  /** Whether the fault was reached at all. */
+  hit: boolean;
+  /** The operation that failed first, e.g. `rename .graph.json….tmp`. */
+  faulted: string;
+  ok: boolean;
+  problems: string[];
+}
+
+async function crashAt(scenario: Scenario, k: number): Promise<RunResult> {
+  const dir = await cloneDir(template.dir, "crash");
+  const faulty = new FaultyFs(serialFs(nodeFsOps), { root: dir });
+  const tap = new TapFs(faulty);
+  const storage = await FsStorage.open(dir, { fs: tap, lock: true });
+  const ledger = template.ledger.clone();
+  const problems: string[] = [];
+  const store = await GraphStore.open(storage, storeOptions());
+
+  faulty.clearLog();
+  faulty.failOn({ op: "any", nth: k, code: "EIO", sticky: true });
+  const { ok } = await scenario.run(store, ledger, tap);
+  const first = faulty.log.find((e) => e.injected !== undefined);
+  const hit = first !== undefined;
+  const faulted = first ? `${first.op} ${first.path}${first.to ? ` -> ${first.to}` : ""}` : "none";
+  if (!hit && !ok) problems.push("the operation failed although no fault was reached");
+
+  // The process dies here. Only to release what the kernel would release (the journal handle
+  // and the lock) are faults cleared; nothing else may be touched.
+  faulty.clearFaults();
+  faulty.clearLog();
+  await storage.close().catch(() => undefined);
+  // (Reads may still trickle in from a directory walk the failed operation abandoned: harmless.)
+  for (const e of faulty.log) {
+    const allowed =
+      READ_ONLY.has(e.op) ||
+      (e.op === "open" && e.flags === "r") ||
+      e.path === ".lock" ||
+      (e.op === "syncDir" && e.path === ".");
+    if (!allowed) problems.push(`closing the dead writer's storage wrote: ${e.op} ${e.path}`);
+  }
+
+  const events: StoreEvent[] = [];
+  let reopened: Awaited<ReturnType<typeof openWriter>>;
+  try {
+    reopened = await openWriter(dir, nodeFsOps, { onEvent: (e) => events.push(e) });
+  } catch (err) {
+    return { hit, faulted, ok, problems: [...problems, `reopen failed: ${describeError(err)}`] };
+  }
+  try {
+    const { store: after } = reopened;
+    if (after.recovery) problems.push(`reopen recovered: ${JSON.stringify(after.recovery)}`);
+    const report = await after.verify();
+    for (const f of report.files)
+      if (!f.ok) problems.push(`verify: ${f.key}: ${f.error?.message ?? "not ok"}`);
+    problems.push(...ledger.problems(after.graph));
+    const temps = (await filesUnder(dir)).filter((f) => TEMP_FILE.test(f));
+    if (temps.length > 0) problems.push(`temp files after reopen: ${temps.join(", ")}`);
+  } finally {
+    await reopened.storage.close();
+  }
+  return { hit, faulted, ok, problems };
+}
+
+/** How many fs operations `scenario` performs without faults. */
+async function countOps(scenario: Scenario): Promise<number> {
+  const dir = await cloneDir(template.dir, "dry");
+  const faulty = new FaultyFs(serialFs(nodeFsOps), { root: dir });
+  const tap = new TapFs(faulty);
+  const storage = await FsStorage.open(dir, { fs: tap, lock: true });
+  const store = await GraphStore.open(storage, storeOptions());
+  faulty.clearLog();
+  const { ok } = await scenario.run(store, template.ledger.clone(), tap);
+  const count = faulty.log.length;
+  await storage.close();
+  if (!ok) throw new Error(`dry run of ${scenario.name} failed`);
+  return count;
+}
+
+describe("crash at the k-th fs operation, for every k", () => {
+  for (const scenario of scenarios) {
+    it(`${scenario.name}: reopen succeeds, verifies, and acknowledged ⊆ recovered ⊆ acknowledged ∪ in flight`, async () => {
+      const ops = await countOps(scenario);
+      expect(ops).toBeGreaterThanOrEqual(scenario.minOps);
+      // k = 1 … ops crash inside the operation; k = ops + 1 is the run that completes unharmed.
+      const ks = Array.from({ length: ops + 1 }, (_, i) => i + 1);
+      const results = await pool(ks, CASE_CONCURRENCY, (k) => crashAt(scenario, k));
+      const problems: { where: string; problem: string }[] = [];
+      for (const [i, result] of results.entries()) {
+        const k = i + 1;
+        for (const problem of result.problems)
+          problems.push({ where: `k=${k} (${result.faulted})`, problem });
+        if (k <= ops && !result.hit) problems.push({ where: `k=${k}`, problem: "the fault was not reached" });
+      }
+      const last = results.at(-1)!;
+      expect(last.hit, "the run with k = ops + 1 reaches no fault").toBe(false);
+      expect(last.ok, "the fault-free run completes").toBe(true);
+      // A fault at the first operation always fails the operation under test.
+      expect(results[0]!.ok, `k=1 (${results[0]!.faulted}) must not succeed`).toBe(false);
+      expect(summarise(problems)).toEqual([]);
+    });
+  }
+});
