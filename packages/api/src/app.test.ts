@@ -102,6 +102,19 @@ describe("createApp (in process)", () => {
     expect(doc.checksum).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it("sets the security headers and a request id on successes and errors alike", async () => {
+    for (const res of [
+      await json("GET", "/api/graph/stats"),
+      await json("GET", "/api/nodes/NOPE"),
+      await app.request("/api/x"),
+    ]) {
+      expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+      expect(res.headers.get("x-frame-options")).toBe("SAMEORIGIN");
+      expect(res.headers.get("referrer-policy")).toBe("no-referrer");
+      expect(res.headers.get("x-request-id")).toMatch(/^[\w.-]+$/);
+    }
+  });
+
   it("publishes an OpenAPI 3.1 document", async () => {
     const doc = await (await app.request("/openapi.json")).json();
     expect(doc.openapi).toBe("3.1.0");

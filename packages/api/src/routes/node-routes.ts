@@ -84,7 +84,7 @@ export function nodeRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
         {
           precondition: (graph) => {
             const current = graph.getNode(id);
-            checkIfMatch(ifMatch, current ? recordEtag(current) : null);
+            checkIfMatch(ifMatch, () => (current ? recordEtag(current) : null));
           },
         },
       );
@@ -107,7 +107,7 @@ export function nodeRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
       const node = await store.patchNode(id, data, {
         precondition: (graph) => {
           const current = graph.getNode(id);
-          if (current) checkIfMatch(ifMatch, recordEtag(current));
+          if (current) checkIfMatch(ifMatch, () => recordEtag(current));
         },
       });
       return c.json(node, 200, { ETag: recordEtag(node) });
@@ -127,7 +127,7 @@ export function nodeRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
       await store.deleteNode(id, {
         precondition: (graph) => {
           const current = graph.getNode(id);
-          if (current) checkIfMatch(ifMatch, recordEtag(current));
+          if (current) checkIfMatch(ifMatch, () => recordEtag(current));
         },
       });
       return c.body(null, 204);
