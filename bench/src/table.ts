@@ -204,9 +204,10 @@ export function writeResults(
     "# Benchmark results",
     "",
     "Written by `pnpm bench` (see bench/README.md for what each benchmark compares). Every",
-    "comparison ran both sides in the same process. Times are medians; spread is p10–p90 with the",
-    "sample count. A section measured in an earlier run (for example the 1M-node graph, which runs",
-    "only with `BENCH_HUGE=1`) is kept with its own date.",
+    "comparison ran both sides in the same run, in the same process (the http group's servers each",
+    "run in a child process, loaded from the bench process). Times are medians; spread is p10–p90",
+    "with the sample count. A section measured in an earlier run (for example the 1M-node graph,",
+    "which runs only with `BENCH_HUGE=1`) is kept with its own date.",
     "",
     `Last run: ${run.date.toISOString()}, BENCH_SIZES=${run.sizes.join(",")}${run.huge ? ", BENCH_HUGE=1" : ""}; ` +
       `groups measured: ${groups.map((g) => g.id).join(", ") || "none"}`,

@@ -1,6 +1,8 @@
 import { isIP } from "node:net";
 import { resolve } from "node:path";
+import { DEFAULT_FMP_BASE_URL, DEFAULT_FRED_BASE_URL } from "@dawsos/core";
 import { z } from "zod";
+import { parseSchedule } from "./schedule.ts";
 
 /** Node server configuration (SPEC section 2), read from the environment and validated. */
 export interface ServerConfig {
@@ -10,6 +12,14 @@ export interface ServerConfig {
   token: string | undefined;
   seedFile: string | undefined;
   corsOrigins: string[];
+  /** FRED capability; `undefined` key → the FRED routes answer 503 `not_configured`. */
+  fredApiKey: string | undefined;
+  fredBaseUrl: string;
+  /** Market quotes (Financial Modeling Prep); same rule. */
+  fmpApiKey: string | undefined;
+  fmpBaseUrl: string;
+  /** Cron expression for `morning_briefing` (server's local time zone), or `undefined`. */
+  schedule: string | undefined;
 }
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
@@ -34,7 +44,34 @@ const EnvSchema = z.object({
     .optional(),
   DAWSOS_SEED: z.string().min(1).optional(),
   DAWSOS_CORS_ORIGINS: z.string().optional(),
+  FRED_API_KEY: apiKey(),
+  FRED_BASE_URL: baseUrl().default(DEFAULT_FRED_BASE_URL),
+  FMP_API_KEY: apiKey(),
+  FMP_BASE_URL: baseUrl().default(DEFAULT_FMP_BASE_URL),
+  DAWSOS_SCHEDULE: z
+    .string()
+    .max(256)
+    .refine((v) => parseSchedule(v) !== null, {
+      message: 'must be a cron expression such as "0 7 * * 1-5" (minute hour day month weekday)',
+    })
+    .optional(),
 });
+
+/** Keys go into URLs: printable ASCII without spaces, so a pasted newline cannot split a request. */
+function apiKey() {
+  return z
+    .string()
+    .max(256)
+    .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces")
+    .optional();
+}
+
+function baseUrl() {
+  return z
+    .string()
+    .max(2048)
+    .refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), "must be an http(s) URL");
+}
 
 /** Parses the environment; throws an Error whose message says exactly which variable is wrong. */
 export function readConfig(env: NodeJS.ProcessEnv, cwd: string): ServerConfig {
@@ -65,5 +102,10 @@ export function readConfig(env: NodeJS.ProcessEnv, cwd: string): ServerConfig {
     token: e.DAWSOS_API_TOKEN,
     seedFile: e.DAWSOS_SEED ? resolve(cwd, e.DAWSOS_SEED) : undefined,
     corsOrigins: origins,
+    fredApiKey: e.FRED_API_KEY,
+    fredBaseUrl: e.FRED_BASE_URL,
+    fmpApiKey: e.FMP_API_KEY,
+    fmpBaseUrl: e.FMP_BASE_URL,
+    schedule: e.DAWSOS_SCHEDULE,
   };
 }

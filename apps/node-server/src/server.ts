@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 import { createApp } from "@dawsos/api";
-import { SessionStore, WorkflowHistory } from "@dawsos/core";
+import { SessionStore } from "@dawsos/core";
 import { serve } from "@hono/node-server";
 import { readConfig } from "./config.ts";
+import { dashboardDir, mountDashboard } from "./dashboard-static.ts";
+import { createDataServices } from "./data-services.ts";
 import { openStore } from "./open-store.ts";
 import { VERSION } from "./version.ts";
 
@@ -17,16 +19,22 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const opened = await openStore(config.storageDir, { write: true, seedFile: config.seedFile });
+  const data = createDataServices(config, opened);
   const app = createApp({
     store: opened.store,
     sessions: new SessionStore(opened.storage),
-    history: new WorkflowHistory(opened.storage),
+    history: data.history,
+    market: data.market,
+    workflows: data.workflows,
     storageKind: "fs",
     version: VERSION,
     token: config.token,
     corsOrigins: config.corsOrigins,
     log: (entry) => process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), ...entry })}\n`),
   });
+  const dashboard = dashboardDir();
+  if (dashboard) mountDashboard(app, dashboard);
+  else process.stderr.write("dawsos: the dashboard is not built (pnpm build): / is not served\n");
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
     process.stdout.write(
       `${JSON.stringify({ at: new Date().toISOString(), event: "listening", url: `http://${config.host}:${info.port}`, storage: config.storageDir, pid: process.pid })}\n`,
@@ -44,6 +52,7 @@ async function main(): Promise<void> {
     // Stop accepting; in-flight requests finish; then make everything durable and unlock.
     server.close(async () => {
       try {
+        await data.stop();
         await opened.close();
         process.exit(0);
       } catch (err) {

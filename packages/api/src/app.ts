@@ -5,11 +5,13 @@ import { timingSafeEqual } from "hono/utils/buffer";
 import type { ApiEnv, AppDeps } from "./deps.ts";
 import { errorBody, errorResponse } from "./errors.ts";
 import { adminRoutes } from "./routes/admin-routes.ts";
+import { dataRoutes } from "./routes/data-routes.ts";
 import { edgeRoutes } from "./routes/edge-routes.ts";
 import { graphRoutes } from "./routes/graph-routes.ts";
 import { nodeRoutes } from "./routes/node-routes.ts";
 import { patternRoutes } from "./routes/pattern-routes.ts";
 import { sessionRoutes } from "./routes/session-routes.ts";
+import { workflowHistoryRoutes, workflowRoutes } from "./routes/workflow-routes.ts";
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 export const DEFAULT_GRAPH_BODY_LIMIT = 64 * 1024 * 1024;
@@ -71,6 +73,10 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
   patternRoutes(app, deps);
   adminRoutes(app, deps);
   sessionRoutes(app, deps);
+  // Optional capabilities: their routes exist only when the composition root provides them.
+  if (deps.history) workflowHistoryRoutes(app, deps.history);
+  if (deps.workflows) workflowRoutes(app, deps.workflows);
+  if (deps.market) dataRoutes(app, deps.market);
 
   app.doc31("/openapi.json", {
     openapi: "3.1.0",

@@ -1,10 +1,18 @@
-import type { GraphStore, SessionStore, WorkflowHistory } from "@dawsos/core";
+import type { GraphStore, MarketData, SessionStore, WorkflowEngine, WorkflowHistory } from "@dawsos/core";
 
 /** What the app needs from its composition root (the Node server or the Worker). */
 export interface AppDeps {
   store: GraphStore;
   sessions: SessionStore;
+  /** Serves `GET /api/workflows/history` when present. */
   history?: WorkflowHistory;
+  /**
+   * FRED and market quotes (`/api/data/*`, `/api/cache/stats`). The routes exist only when this
+   * is given; without an API key they answer 503 `not_configured`.
+   */
+  market?: MarketData;
+  /** `GET /api/workflows`, `POST /api/workflows/:name/run` exist only when this is given. */
+  workflows?: WorkflowEngine;
   /** Shown by `/health`: `"fs"`, `"r2"` or `"memory"`. */
   storageKind: string;
   /** Service version shown by `/health`. */

@@ -1,4 +1,4 @@
-import { DawsosError } from "@dawsos/core";
+import { DawsosError, RateLimitedError } from "@dawsos/core";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
@@ -28,6 +28,11 @@ const STATUS: Record<string, [ContentfulStatusCode, string]> = {
   read_only: [503, "read_only"],
   lock_held: [503, "lock_held"],
   storage_error: [500, "storage_error"],
+  not_configured: [503, "not_configured"],
+  upstream_error: [502, "upstream_error"],
+  // A budget (ours or the provider's) ran out: temporary, with a known time to retry, so 503 +
+  // Retry-After rather than 502 (the provider did not fail; we are holding back).
+  rate_limited: [503, "rate_limited"],
 };
 
 /**
@@ -40,6 +45,10 @@ export function errorResponse(err: unknown, c: Context): Response {
     const [status, code] = STATUS[err.code] ?? [500, "internal_error"];
     const message = status >= 500 && err.code === "storage_error" ? "storage failure" : err.message;
     const details = status < 500 ? publicDetails(err.details) : undefined;
+    if (err instanceof RateLimitedError) {
+      const seconds = Math.max(1, Math.ceil(err.retryAfterMs / 1000));
+      return c.json(errorBody(code, message, details), status, { "Retry-After": String(seconds) });
+    }
     return c.json(errorBody(code, message, details), status);
   }
   if (err instanceof HTTPException) {

@@ -25,3 +25,10 @@ export const writeErrorResponses = {
   413: json(ErrorSchema, "payload_too_large"),
   415: json(ErrorSchema, "unsupported_media_type"),
 };
+
+/** The data routes add the upstream failures (SPEC section 5). */
+export const dataErrorResponses = {
+  ...errorResponses,
+  502: json(ErrorSchema, "upstream_error: the provider failed and nothing is cached"),
+  503: json(ErrorSchema, "not_configured (no API key) or rate_limited (with Retry-After)"),
+};

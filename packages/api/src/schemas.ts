@@ -1,4 +1,13 @@
-import { batchSchema, edgeInputSchema, nodeInputSchema, nodePatchSchema, patternSchema } from "@dawsos/core";
+import {
+  batchSchema,
+  edgeInputSchema,
+  FRED_SERIES_ID_PATTERN,
+  FRED_UNITS,
+  nodeInputSchema,
+  nodePatchSchema,
+  patternSchema,
+  SYMBOL_PATTERN,
+} from "@dawsos/core";
 import { z } from "@hono/zod-openapi";
 
 /**
@@ -113,3 +122,92 @@ export const SessionSchema = z
   })
   .openapi("Session");
 export const AnyJson = z.unknown();
+
+// ---------------------------------------------------------------- data and workflows
+
+export const SeriesIdParam = z.object({
+  series_id: z
+    .string()
+    .regex(FRED_SERIES_ID_PATTERN, "a FRED series id: letters, digits, underscores")
+    .openapi({ param: { name: "series_id", in: "path" }, example: "CPIAUCSL" }),
+});
+export const FredQuery = z.object({
+  units: z.enum(FRED_UNITS).optional().openapi({ description: "FRED units transform (default lin)" }),
+});
+export const SymbolParam = z.object({
+  symbol: z
+    .string()
+    .regex(SYMBOL_PATTERN, "a ticker: letters and digits, groups joined by . or -")
+    .openapi({ param: { name: "symbol", in: "path" }, example: "AAPL" }),
+});
+export const WorkflowNameParam = z.object({
+  name: z
+    .string()
+    .max(64)
+    .openapi({ param: { name: "name", in: "path" }, example: "morning_briefing" }),
+});
+export const HistoryQuery = z.object({
+  workflow: text.optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+export const FredSeriesSchema = z
+  .object({
+    series_id: z.string(),
+    date: z.string(),
+    value: z.number(),
+    cached: z.boolean(),
+    stale: z.boolean(),
+    fetched_at: z.string(),
+  })
+  .openapi("FredSeries");
+export const QuoteSchema = z
+  .object({
+    symbol: z.string(),
+    price: z.number(),
+    change: z.number(),
+    change_percent: z.number(),
+    timestamp: z.string(),
+    cached: z.boolean(),
+    stale: z.boolean(),
+    fetched_at: z.string(),
+  })
+  .openapi("Quote");
+export const CacheStatsSchema = z
+  .record(
+    z.string(),
+    z.object({
+      hits: z.number(),
+      misses: z.number(),
+      stale_served: z.number(),
+      entries: z.number(),
+      inflight_joined: z.number(),
+      evictions: z.number(),
+    }),
+  )
+  .openapi("CacheStats");
+export const WorkflowSummarySchema = z
+  .object({
+    name: z.string(),
+    description: z.string(),
+    steps: z.array(z.object({ agent: z.string(), action: z.string() })),
+  })
+  .openapi("Workflow");
+export const WorkflowRunSchema = z
+  .looseObject({
+    id: z.string().optional(),
+    workflow: z.string(),
+    timestamp: z.string(),
+    status: z.string().optional(),
+    duration_ms: z.number().optional(),
+    steps: z.array(
+      z.looseObject({
+        step: z.number().optional(),
+        agent: z.string(),
+        action: z.string(),
+        result: z.unknown().optional(),
+        duration_ms: z.number().optional(),
+      }),
+    ),
+  })
+  .openapi("WorkflowRun");

@@ -1,8 +1,11 @@
 /**
  * @dawsos/core — the runtime-agnostic heart of DawsOS persistence: the knowledge graph, its
  * file format and checksums, the storage contract, GraphStore (snapshots, versions, backups,
- * recovery) and workflow history. No `node:` imports: runs on Node, Deno, Workers, browsers.
+ * recovery), caches, the FRED and market-quote clients, workflows and their history. No `node:`
+ * imports: runs on Node, Deno, Workers, browsers.
  */
+export * from "./cache/index.ts";
+export * from "./data/index.ts";
 export * from "./errors/index.ts";
 export * from "./format/index.ts";
 export * from "./graph/index.ts";
@@ -13,3 +16,4 @@ export { investmentFrameworkSeed } from "./seed/investment-framework.ts";
 export * from "./sessions/index.ts";
 export * from "./storage/index.ts";
 export * from "./store/index.ts";
+export * from "./workflows/index.ts";

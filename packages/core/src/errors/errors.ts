@@ -16,7 +16,11 @@ export type ErrorCode =
   | "invalid_document"
   | "storage_error"
   | "lock_held"
-  | "read_only";
+  | "read_only"
+  | "unsupported_storage"
+  | "not_configured"
+  | "upstream_error"
+  | "rate_limited";
 
 export interface DawsosErrorOptions {
   cause?: unknown;
@@ -125,6 +129,60 @@ export class LockHeldError extends DawsosError {
 export class ReadOnlyError extends DawsosError {
   constructor(message = "the store was opened read-only", options: DawsosErrorOptions = {}) {
     super("read_only", message, options);
+  }
+}
+
+/** A capability is used without the configuration it needs (an API key, a base URL). */
+export class NotConfiguredError extends DawsosError {
+  constructor(message: string, options: DawsosErrorOptions = {}) {
+    super("not_configured", message, options);
+  }
+}
+
+/**
+ * An upstream data provider (FRED, FMP) failed: unreachable, timed out, answered an error status
+ * or a body we cannot read. `provider` names it; messages never contain the request URL, which
+ * carries the API key.
+ */
+export class UpstreamError extends DawsosError {
+  readonly provider: string;
+  /** The HTTP status the provider answered, when it answered. */
+  readonly status: number | undefined;
+  constructor(
+    provider: string,
+    message: string,
+    options: DawsosErrorOptions & { code?: "upstream_error" | "rate_limited"; status?: number } = {},
+  ) {
+    super(options.code ?? "upstream_error", message, options);
+    this.provider = provider;
+    this.status = options.status;
+  }
+}
+
+/**
+ * A request budget ran out: ours (the per-provider requests per minute) or the provider's (HTTP
+ * 429 still answered after the retries we allow). `retryAfterMs` says when trying again makes sense.
+ */
+export class RateLimitedError extends UpstreamError {
+  readonly retryAfterMs: number;
+  constructor(
+    provider: string,
+    message: string,
+    options: DawsosErrorOptions & { retryAfterMs: number; status?: number },
+  ) {
+    super(provider, message, { ...options, code: "rate_limited" });
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+/**
+ * A storage adapter lacks a capability the caller needs: the graph needs strong consistency and
+ * either compare-and-swap or a durable append (never Workers KV); KV cannot compare-and-swap.
+ * A configuration mistake, caught before anything is read or written.
+ */
+export class UnsupportedStorageError extends DawsosError {
+  constructor(message: string, options: DawsosErrorOptions = {}) {
+    super("unsupported_storage", message, options);
   }
 }
 

@@ -1,0 +1,152 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { getJson, onUnauthorized } from "./api/client.ts";
+import { readToken, writeToken } from "./api/token-store.ts";
+import type { GraphDocument, GraphNode, Health } from "./api/types.ts";
+import { buildGraphModel, type GraphModel, graphLabel } from "./graph/graph-model.ts";
+import { GraphTab } from "./graph/graph-tab.tsx";
+import { type TabId, useHashRoute } from "./hash-route.ts";
+import { useRequest } from "./hooks/use-request.ts";
+import { ServerInfo } from "./ui/server-info.tsx";
+import { ErrorNotice, Loading } from "./ui/status.tsx";
+import { TabBar } from "./ui/tab-bar.tsx";
+import { TokenDialog } from "./ui/token-dialog.tsx";
+import { MarketDataView } from "./views/data-view.tsx";
+import { OperationsView } from "./views/operations-view.tsx";
+import { PatternsView } from "./views/patterns-view.tsx";
+import { WorkflowsView } from "./views/workflows-view.tsx";
+
+/**
+ * The dashboard: one `GET /api/graph` feeds the graph view and the data view; every other view
+ * asks the API for what it shows when it is opened. A 401 anywhere opens the token dialog; once
+ * a token is entered everything is asked again.
+ */
+export function App() {
+  const [route, navigate] = useHashRoute();
+  const [authEpoch, setAuthEpoch] = useState(0);
+  const [needToken, setNeedToken] = useState(false);
+  const [hasToken, setHasToken] = useState(() => readToken() !== null);
+  const [graphEpoch, setGraphEpoch] = useState(0);
+
+  useEffect(() => onUnauthorized(() => setNeedToken(true)), []);
+
+  const [healthEpoch, setHealthEpoch] = useState(0);
+  const [health] = useRequest((signal) => getJson<Health>("/health", signal), [graphEpoch, healthEpoch]);
+  const [graphState, reloadGraph] = useRequest(
+    (signal) => getJson<GraphDocument>("/api/graph", signal),
+    [authEpoch, graphEpoch],
+  );
+  const doc = graphState.data;
+  const previous = useRef<GraphModel | null>(null);
+  const model = useMemo(() => {
+    const next = doc ? buildGraphModel(doc, previous.current?.graph) : null;
+    previous.current = next;
+    return next;
+  }, [doc]);
+
+  const selectNode = useCallback((id: string | null) => navigate({ tab: "graph", node: id }), [navigate]);
+  const selectTab = (tab: TabId) => navigate({ tab, node: tab === "graph" ? route.node : null });
+  const graphChanged = useCallback(() => setGraphEpoch((e) => e + 1), []);
+
+  // A saved node: keep the loaded document and the drawn label in step without a reload.
+  const nodeSaved = useCallback(
+    (node: GraphNode) => {
+      if (doc) doc.nodes[node.id] = node;
+      if (model?.graph.hasNode(node.id)) model.graph.setNodeAttribute(node.id, "label", graphLabel(node));
+      setHealthEpoch((e) => e + 1);
+    },
+    [doc, model],
+  );
+
+  // Escape closes the open node (dialogs and the search box handle their own Escape first). In a
+  // form field the first Escape only leaves the field, so a half-typed edit is not thrown away.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== "Escape" || e.defaultPrevented || document.querySelector("dialog[open]")) return;
+      const target = e.target;
+      if (
+        target instanceof HTMLInputElement ||
+        target instanceof HTMLTextAreaElement ||
+        target instanceof HTMLSelectElement
+      ) {
+        target.blur();
+        return;
+      }
+      if (route.tab === "graph" && route.node) selectNode(null);
+    };
+    addEventListener("keydown", onKey);
+    return () => removeEventListener("keydown", onKey);
+  }, [route, selectNode]);
+
+  return (
+    <div class="app">
+      <header class="topbar">
+        <h1>
+          DawsOS <span class="muted">dashboard</span>
+        </h1>
+        <TabBar active={route.tab} onSelect={selectTab} />
+        <ServerInfo
+          health={health}
+          hasToken={hasToken}
+          onForgetToken={() => {
+            writeToken(null);
+            setHasToken(false);
+            setAuthEpoch((e) => e + 1);
+          }}
+        />
+      </header>
+      <main class="content">
+        <div
+          id="panel-graph"
+          role="tabpanel"
+          aria-labelledby="tab-graph"
+          hidden={route.tab !== "graph"}
+          class="panel-graph"
+        >
+          {model ? (
+            <GraphTab
+              model={model}
+              selected={route.node}
+              visible={route.tab === "graph"}
+              onSelect={selectNode}
+              onNodeSaved={nodeSaved}
+            />
+          ) : graphState.status === "error" ? (
+            <ErrorNotice error={graphState.error} onRetry={reloadGraph} />
+          ) : (
+            <Loading label="Loading the graph…" />
+          )}
+        </div>
+        {route.tab !== "graph" && (
+          <div
+            id={`panel-${route.tab}`}
+            role="tabpanel"
+            aria-labelledby={`tab-${route.tab}`}
+            key={`${route.tab}-${authEpoch}`}
+          >
+            {route.tab === "patterns" && <PatternsView onOpenNode={(id) => selectNode(id)} />}
+            {route.tab === "workflows" && <WorkflowsView onGraphChanged={graphChanged} />}
+            {route.tab === "data" &&
+              (doc ? (
+                <MarketDataView doc={doc} onOpenNode={(id) => selectNode(id)} />
+              ) : graphState.status === "error" ? (
+                <ErrorNotice error={graphState.error} onRetry={reloadGraph} />
+              ) : (
+                <Loading label="Loading the graph…" />
+              ))}
+            {route.tab === "operations" && <OperationsView onGraphChanged={graphChanged} />}
+          </div>
+        )}
+      </main>
+      <TokenDialog
+        open={needToken}
+        onDismiss={() => setNeedToken(false)}
+        onSubmit={(token) => {
+          writeToken(token);
+          setHasToken(true);
+          setNeedToken(false);
+          setAuthEpoch((e) => e + 1);
+        }}
+      />
+    </div>
+  );
+}

@@ -1,0 +1,2 @@
+export * from "./read-through-cache.ts";
+export * from "./ttl-cache.ts";

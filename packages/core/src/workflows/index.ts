@@ -1,0 +1,2 @@
+export * from "./builtin-workflows.ts";
+export * from "./workflow-engine.ts";
