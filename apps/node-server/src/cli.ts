@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-import { createWriteStream } from "node:fs";
+import { createWriteStream, existsSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { resolve } from "node:path";
-import { captureSnapshot, DawsosError, documentText, LockHeldError } from "@dawsos/core";
+import { assertTimestampId, captureSnapshot, DawsosError, documentText, LockHeldError } from "@dawsos/core";
 import { Command, CommanderError } from "commander";
 import { type OpenedStore, openStore } from "./open-store.ts";
 import { VERSION } from "./version.ts";
@@ -26,7 +26,16 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 const progress = (line: string) => process.stderr.write(`… ${line}\n`);
 const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
 
-async function withStore<T>(write: boolean, fn: (opened: OpenedStore) => Promise<T>): Promise<T> {
+async function withStore<T>(
+  write: boolean,
+  fn: (opened: OpenedStore) => Promise<T>,
+  options: { mustExist?: boolean } = { mustExist: !write },
+): Promise<T> {
+  // A reader must not mistake a typo in --dir for a healthy (freshly seeded) graph. An existing
+  // empty directory shows what a server would seed there (nothing is written).
+  if (options.mustExist && !existsSync(dir())) {
+    throw new Error(`${dir()} does not exist (check --dir)`);
+  }
   progress(`opening ${dir()}${write ? " (taking the writer lock)" : " (read-only)"}`);
   const opened = await openStore(dir(), { write, onEvent: (e) => progress(`${e.type}`) });
   try {
@@ -83,6 +92,7 @@ program
   .command("restore <id>")
   .description("restore a backup (the current state is backed up first)")
   .action(async (id: string) => {
+    assertTimestampId(id, "backup"); // SPEC §3: rejected before touching the disk (no lock, no replay)
     const stats = await withStore(true, ({ store }) => store.restoreBackup(id));
     say(`restored backup ${id}: ${stats.total_nodes} nodes, ${stats.total_edges} edges`);
   });
@@ -108,7 +118,7 @@ program
   .command("import <file>")
   .description("replace the graph with a document (our format, seed or original DawsOS); backs up first")
   .action(async (file: string) => {
-    const path = resolve(file);
+    const path = resolve(cwd, file);
     progress(`reading ${path} (${mib((await stat(path)).size)})`);
     const document = JSON.parse(await readFile(path, "utf8"));
     progress("validating and backing up the current graph");
@@ -123,7 +133,7 @@ program
   .action(async (options: { out?: string }) => {
     await withStore(false, async ({ store }) => {
       const out: NodeJS.WritableStream = options.out
-        ? createWriteStream(resolve(options.out))
+        ? createWriteStream(resolve(cwd, options.out))
         : process.stdout;
       for (const chunk of documentText(captureSnapshot(store.graph))) {
         if (!out.write(chunk)) await new Promise<void>((r) => out.once("drain", () => r()));

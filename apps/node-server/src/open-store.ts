@@ -24,7 +24,14 @@ export async function openStore(
   dir: string,
   options: { write: boolean; seedFile?: string | undefined; onEvent?: (e: StoreEvent) => void },
 ): Promise<OpenedStore> {
-  const seed = options.seedFile ? JSON.parse(await readFile(options.seedFile, "utf8")) : undefined;
+  let seed: unknown;
+  if (options.seedFile) {
+    try {
+      seed = JSON.parse(await readFile(options.seedFile, "utf8"));
+    } catch (err) {
+      throw new Error(`DAWSOS_SEED ${options.seedFile}: ${(err as Error).message}`);
+    }
+  }
   const storage = await FsStorage.open(dir, { lock: options.write });
   try {
     const store = await GraphStore.open(storage, {

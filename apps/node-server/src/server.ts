@@ -42,6 +42,11 @@ async function main(): Promise<void> {
   });
 
   let stopping = false;
+  // server.close() only stops new connections: keep-alive clients could keep a draining server
+  // busy until the hard deadline. Once stopping, every response closes its connection.
+  server.prependListener("request", (_req, res) => {
+    if (stopping) res.setHeader("Connection", "close");
+  });
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
