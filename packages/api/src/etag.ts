@@ -1,16 +1,21 @@
-import { canonicalJson, PreconditionFailed, sha256HexSync } from "@dawsos/core";
+import { PreconditionFailed } from "@dawsos/core";
 
-const cache = new WeakMap<object, string>();
+const tags = new WeakMap<object, string>();
+/** Distinguishes this process's tags from an earlier one's (the cache starts empty). */
+const boot = Math.random().toString(36).slice(2, 8);
 
 /**
- * Strong ETag of one record: a digest of its canonical JSON. Stored records are never mutated
- * (a change replaces the object), so the tag is computed once per version and cached.
+ * Strong ETag of one stored record, O(1). Stored records are never mutated: a change replaces
+ * the object. So a record version is tagged with the graph `seq` at which it was first asked
+ * for, remembered per object: a newer version of the same record is created at a later `seq`
+ * than any earlier version was seen at, so its tag differs. A tag from before a restart never
+ * matches (conservative: `If-Match` then answers 412 and the client re-reads).
  */
-export function recordEtag(record: object): string {
-  let tag = cache.get(record);
+export function recordEtag(record: object, seq: number): string {
+  let tag = tags.get(record);
   if (tag === undefined) {
-    tag = `"${sha256HexSync(canonicalJson(record)).slice(0, 24)}"`;
-    cache.set(record, tag);
+    tag = `"${boot}-${seq}"`;
+    tags.set(record, tag);
   }
   return tag;
 }
