@@ -19,7 +19,7 @@ const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
 
 /**
  * The DawsOS HTTP API (SPEC section 5) as one Hono app. It knows nothing of Node or Workers:
- * the apps pass in a `GraphStore` over their adapter and serve `app.fetch`.
+ * the apps pass in a graph service (`GraphStore` or `EdgeGraphStore`) and serve `app.fetch`.
  */
 export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
   const app = new OpenAPIHono<ApiEnv>({
@@ -52,6 +52,14 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
   app.use("/api/*", (c, next) =>
     c.req.method === "PUT" && c.req.path === "/api/graph" ? graphBodies(c, next) : smallBodies(c, next),
   );
+  // After auth and limits (a refused request costs no storage read): bring the graph up to date
+  // with other writers — a no-op for the Node server's single writer, one small head read on R2.
+  const refresh: MiddlewareHandler<ApiEnv> = async (_c, next) => {
+    await deps.store.refresh();
+    await next();
+  };
+  app.use("/api/*", refresh);
+  app.use("/health", refresh);
 
   app.get("/health", (c) =>
     c.json({

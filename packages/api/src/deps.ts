@@ -1,8 +1,12 @@
-import type { GraphStore, MarketData, SessionStore, WorkflowEngine, WorkflowHistory } from "@dawsos/core";
+import type { GraphService, MarketData, SessionStore, WorkflowEngine, WorkflowHistory } from "@dawsos/core";
 
 /** What the app needs from its composition root (the Node server or the Worker). */
 export interface AppDeps {
-  store: GraphStore;
+  /**
+   * The graph: `GraphStore` (Node, single writer) or `EdgeGraphStore` (Workers, many writers
+   * over R2). The app calls `refresh()` once per request before reading `graph`.
+   */
+  store: GraphService;
   sessions: SessionStore;
   /** Serves `GET /api/workflows/history` when present. */
   history?: WorkflowHistory;

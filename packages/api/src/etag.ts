@@ -1,20 +1,17 @@
-import { PreconditionFailed } from "@dawsos/core";
+import { canonicalJson, PreconditionFailed, sha256HexSync } from "@dawsos/core";
 
 const tags = new WeakMap<object, string>();
-/** Distinguishes this process's tags from an earlier one's (the cache starts empty). */
-const boot = Math.random().toString(36).slice(2, 8);
 
 /**
- * Strong ETag of one stored record, O(1). Stored records are never mutated: a change replaces
- * the object. So a record version is tagged with the graph `seq` at which it was first asked
- * for, remembered per object: a newer version of the same record is created at a later `seq`
- * than any earlier version was seen at, so its tag differs. A tag from before a restart never
- * matches (conservative: `If-Match` then answers 412 and the client re-reads).
+ * Strong ETag of one stored record: a digest of its canonical JSON, so every process and every
+ * Worker isolate gives the same record the same tag (`If-Match` works across them). Stored
+ * records are never mutated (a change replaces the object), so the digest is computed once per
+ * record version and cached.
  */
-export function recordEtag(record: object, seq: number): string {
+export function recordEtag(record: object): string {
   let tag = tags.get(record);
   if (tag === undefined) {
-    tag = `"${boot}-${seq}"`;
+    tag = `"${sha256HexSync(canonicalJson(record)).slice(0, 32)}"`;
     tags.set(record, tag);
   }
   return tag;

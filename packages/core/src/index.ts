@@ -6,6 +6,7 @@
  */
 export * from "./cache/index.ts";
 export * from "./data/index.ts";
+export * from "./edge/index.ts";
 export * from "./errors/index.ts";
 export * from "./format/index.ts";
 export * from "./graph/index.ts";

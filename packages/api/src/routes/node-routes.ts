@@ -57,7 +57,7 @@ export function nodeRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
     }),
     (c) => {
       const node = requireNode(c.req.valid("param").id);
-      return c.json(node, 200, { ETag: recordEtag(node, store.graph.seq) });
+      return c.json(node, 200, { ETag: recordEtag(node) });
     },
   );
 
@@ -84,11 +84,11 @@ export function nodeRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
         {
           precondition: (graph) => {
             const current = graph.getNode(id);
-            checkIfMatch(ifMatch, () => (current ? recordEtag(current, graph.seq) : null));
+            checkIfMatch(ifMatch, () => (current ? recordEtag(current) : null));
           },
         },
       );
-      return c.json(node, created ? 201 : 200, { ETag: recordEtag(node, store.graph.seq) });
+      return c.json(node, created ? 201 : 200, { ETag: recordEtag(node) });
     },
   );
 
@@ -107,10 +107,10 @@ export function nodeRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
       const node = await store.patchNode(id, data, {
         precondition: (graph) => {
           const current = graph.getNode(id);
-          if (current) checkIfMatch(ifMatch, () => recordEtag(current, graph.seq));
+          if (current) checkIfMatch(ifMatch, () => recordEtag(current));
         },
       });
-      return c.json(node, 200, { ETag: recordEtag(node, store.graph.seq) });
+      return c.json(node, 200, { ETag: recordEtag(node) });
     },
   );
 
@@ -127,7 +127,7 @@ export function nodeRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
       await store.deleteNode(id, {
         precondition: (graph) => {
           const current = graph.getNode(id);
-          if (current) checkIfMatch(ifMatch, () => recordEtag(current, graph.seq));
+          if (current) checkIfMatch(ifMatch, () => recordEtag(current));
         },
       });
       return c.body(null, 204);

@@ -25,6 +25,25 @@ describe("SessionStore", () => {
     );
   });
 
+  it("loses no message when several processes (isolates) append to one session at once", async () => {
+    const storage = new MemoryStorage();
+    const created = await new SessionStore(storage).create();
+    // Separate stores share no lock: only compare-and-swap on the stored etag orders them.
+    const writers = Array.from({ length: 8 }, () => new SessionStore(storage));
+    await Promise.all(
+      writers.flatMap((w, i) => [
+        w.addMessage(created.id, { role: "user", content: `q${i}` }),
+        w.addMessage(created.id, { role: "assistant", content: `a${i}` }),
+      ]),
+    );
+    const contents = (await new SessionStore(storage).get(created.id)).chat_history.map((m) => m.content);
+    expect(contents.sort()).toEqual(
+      Array.from({ length: 8 }, (_, i) => [`a${i}`, `q${i}`])
+        .flat()
+        .sort(),
+    );
+  });
+
   it("treats malformed and unknown ids as not found without touching storage paths", async () => {
     const sessions = new SessionStore(new MemoryStorage());
     for (const id of ["../x", "", "__proto__", "A".repeat(32), `${"a".repeat(31)}/`]) {

@@ -1,4 +1,4 @@
-import { NotFoundError, ValidationError } from "../errors/errors.ts";
+import { hasCode, NotFoundError, ValidationError } from "../errors/errors.ts";
 import { parseJsonDocument } from "../format/read-document.ts";
 import { toHex } from "../integrity/sha256.ts";
 import type { StorageAdapter } from "../storage/adapter.ts";
@@ -23,6 +23,9 @@ export interface Session {
 export const SESSION_ID = /^[0-9a-f]{32}$/;
 
 export const MAX_MESSAGE_LENGTH = 32_000;
+
+/** Compare-and-swap attempts of one append before the conflict is reported. */
+const MAX_APPEND_ATTEMPTS = 20;
 
 export interface SessionStoreOptions {
   clock?: Clock;
@@ -92,18 +95,31 @@ export class SessionStore {
       this.#locks.set(id, lock);
     }
     return lock.run(async () => {
-      const session = await this.get(id);
       const stored: ChatMessage = {
         role: message.role,
         content: message.content,
         at: this.#clock.now().toISOString(),
       };
-      session.chat_history.push(stored);
-      if (session.chat_history.length > this.#maxMessages) {
-        session.chat_history.splice(0, session.chat_history.length - this.#maxMessages);
+      // The lock orders appends within this process. Where other processes write the same
+      // storage (Worker isolates over R2), the write is a compare-and-swap on the etag read,
+      // retried on a fresh read when another writer got in first: no message is lost.
+      const cas = this.#storage.capabilities.conditionalWrites;
+      for (let attempt = 1; ; attempt++) {
+        const current = await this.#storage.get(key);
+        if (!current) throw new NotFoundError("session does not exist");
+        const session = parseJsonDocument(current.body, key) as Session;
+        session.chat_history.push(stored);
+        if (session.chat_history.length > this.#maxMessages) {
+          session.chat_history.splice(0, session.chat_history.length - this.#maxMessages);
+        }
+        const body = `${JSON.stringify(session, null, 2)}\n`;
+        try {
+          await this.#storage.put(key, body, cas ? { ifMatch: current.etag } : {});
+          return stored;
+        } catch (err) {
+          if (!cas || !hasCode(err, "precondition_failed") || attempt >= MAX_APPEND_ATTEMPTS) throw err;
+        }
       }
-      await this.#storage.put(key, `${JSON.stringify(session, null, 2)}\n`);
-      return stored;
     });
   }
 }

@@ -35,6 +35,12 @@ export interface PutOptions {
   readonly ifMatch?: string;
   /** `"*"`: write only if nothing is stored under the key (requires `conditionalWrites`). */
   readonly ifNoneMatch?: "*";
+  /**
+   * Seconds after which the entry may be dropped (adapters with `nativeTtl`, e.g. Workers KV,
+   * which raises it to its 60 s minimum); others keep the entry. A storage-side bound only:
+   * readers still check an entry's own expiry.
+   */
+  readonly expirationTtl?: number;
 }
 
 export interface PutResult {

@@ -22,6 +22,7 @@ import { type Durability, JournalWriter } from "../journal/journal-writer.ts";
 import { scanJournal } from "../journal/read-journal.ts";
 import { investmentFrameworkSeed } from "../seed/investment-framework.ts";
 import type { AppendLog, StorageAdapter } from "../storage/adapter.ts";
+import { assertGraphStorage } from "../storage/graph-capabilities.ts";
 import {
   type BackupFile,
   type BackupManifest,
@@ -33,6 +34,7 @@ import {
 } from "./backup-files.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { emulatedAppendLog } from "./emulated-append-log.ts";
+import type { GraphService } from "./graph-service.ts";
 import { loadGraphBytes } from "./load-graph.ts";
 import { Mutex } from "./mutex.ts";
 import { resolveBatch, resolveEdge, resolveNodePut } from "./resolve-ops.ts";
@@ -150,8 +152,10 @@ export interface SavedVersion {
  * - Versions, backups, restore and verification.
  *
  * One instance per storage directory, one writer (the filesystem adapter's lock enforces it).
+ * The storage must be strongly consistent, with a durable append or compare-and-swap
+ * (`assertGraphStorage`): never Workers KV.
  */
-export class GraphStore {
+export class GraphStore implements GraphService {
   readonly storage: StorageAdapter;
   readonly #clock: Clock;
   readonly #hasher: HasherFactory;
@@ -179,6 +183,7 @@ export class GraphStore {
 
   /** Opens the graph stored in `storage`, initialising it from the seed when it is empty. */
   static async open(storage: StorageAdapter, options: GraphStoreOptions = {}): Promise<GraphStore> {
+    assertGraphStorage(storage);
     const store = new GraphStore(storage, options);
     await store.#load();
     if (!store.readOnly) await store.#removeIncompleteBackups();
@@ -198,6 +203,9 @@ export class GraphStore {
   get recovery(): RecoveryReport | null {
     return this.#recovery;
   }
+
+  /** Nothing to do: the only writer of its storage is always up to date. */
+  async refresh(): Promise<void> {}
 
   /** Checksum of the last snapshot written or loaded. */
   get checksum(): string | null {

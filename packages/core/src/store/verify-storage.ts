@@ -68,6 +68,28 @@ export async function verifyStorage(
   }
   const journal = await storage.get(JOURNAL_KEY);
   if (journal) files.push(checkJournal(journal.body, hasher));
+  await verifyStateFiles(storage, { hasher, now: options.now }, files);
+  return { ok: files.every((f) => f.ok), files };
+}
+
+/**
+ * The checks every layout shares (filesystem and shared/edge): each version (checksum and
+ * schema), the seed document, the workflow history and each backup. Appends to `files`.
+ */
+export async function verifyStateFiles(
+  storage: StorageAdapter,
+  options: { hasher: HasherFactory; now: string },
+  files: FileCheck[],
+): Promise<void> {
+  const hasher = options.hasher;
+  const checkGraph = async (key: string, allowUnchecksummed: boolean) => {
+    try {
+      const loaded = await readSnapshotFrom(storage, key, { hasher, now: options.now, allowUnchecksummed });
+      if (loaded) files.push({ key, ok: true });
+    } catch (err) {
+      files.push(failure(key, err));
+    }
+  };
   for (const { key } of await storage.list("graph_")) {
     if (versionIdOf(key)) await checkGraph(key, false);
   }
@@ -124,7 +146,6 @@ export async function verifyStorage(
       files.push(failure(backupPrefix(id), err));
     }
   }
-  return { ok: files.every((f) => f.ok), files };
 }
 
 /** Every record's checksum, and that consecutive records continue each other's `seq`. */

@@ -1,0 +1,49 @@
+import { createApp } from "@dawsos/api";
+import {
+  EdgeGraphStore,
+  type EdgeGraphStoreOptions,
+  MarketData,
+  SessionStore,
+  WorkflowHistory,
+} from "@dawsos/core";
+import { KvStorage, R2Storage } from "@dawsos/storage-kv";
+import type { WorkerEnv } from "./env.ts";
+
+/** The Hono app the Worker serves. */
+export type WorkerApp = ReturnType<typeof createApp>;
+
+/** Service version reported by `/health`. */
+export const VERSION = "0.1.0";
+
+export interface WorkerAppOptions {
+  /** Key prefix inside the bucket (tests give each app family its own). Default: none. */
+  prefix?: string;
+  store?: EdgeGraphStoreOptions;
+}
+
+/**
+ * The composition root: R2 holds the graph (an `EdgeGraphStore`, safe with many isolates
+ * writing), sessions and workflow history; KV holds only the market-data cache entries.
+ * `/api/*` requires `API_TOKEN` (503 `not_configured` without one).
+ */
+export async function createWorkerApp(env: WorkerEnv, options: WorkerAppOptions = {}): Promise<WorkerApp> {
+  const r2 = new R2Storage(env.GRAPH_BUCKET, { prefix: options.prefix ?? "" });
+  const cache = new KvStorage(env.CACHE_KV);
+  const store = await EdgeGraphStore.open(r2, options.store);
+  return createApp({
+    store,
+    sessions: new SessionStore(r2),
+    history: new WorkflowHistory(r2),
+    market: MarketData.create({
+      fredApiKey: env.FRED_API_KEY || undefined,
+      fredBaseUrl: env.FRED_BASE_URL || undefined,
+      fmpApiKey: env.FMP_API_KEY || undefined,
+      fmpBaseUrl: env.FMP_BASE_URL || undefined,
+      storage: cache,
+    }),
+    storageKind: "r2",
+    version: VERSION,
+    token: env.API_TOKEN || undefined,
+    requireToken: true,
+  });
+}

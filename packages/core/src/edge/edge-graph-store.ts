@@ -1,0 +1,781 @@
+import {
+  ConflictError,
+  DawsosError,
+  IntegrityError,
+  StorageError,
+  ValidationError,
+} from "../errors/errors.ts";
+import { readDocument } from "../format/read-document.ts";
+import type { BatchOp } from "../format/schemas.ts";
+import { documentChecksum } from "../format/verify-document.ts";
+import { encodeDocument } from "../format/write-document.ts";
+import type { Change } from "../graph/changes.ts";
+import { KnowledgeGraph } from "../graph/knowledge-graph.ts";
+import { isPlainObject } from "../graph/merge-patch.ts";
+import type { GraphEdge, GraphNode, GraphStats, JsonObject, Pattern } from "../graph/types.ts";
+import { assertId } from "../graph/validate.ts";
+import { createSha256, type HasherFactory } from "../integrity/sha256.ts";
+import { encodeJournalRecord } from "../journal/journal-record.ts";
+import { investmentFrameworkSeed } from "../seed/investment-framework.ts";
+import type { StorageAdapter } from "../storage/adapter.ts";
+import { assertGraphStorage } from "../storage/graph-capabilities.ts";
+import { type Clock, systemClock } from "../store/clock.ts";
+import type { GraphService } from "../store/graph-service.ts";
+import type {
+  BackupInfo,
+  CommitOptions,
+  RecoveryReport,
+  SavedVersion,
+  VersionInfo,
+} from "../store/graph-store.ts";
+import { Mutex } from "../store/mutex.ts";
+import { resolveBatch, resolveEdge, resolveNodePut } from "../store/resolve-ops.ts";
+import { SEED_KEY } from "../store/storage-keys.ts";
+import type { IntegrityReport } from "../store/verify-storage.ts";
+import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF, sleep } from "./backoff.ts";
+import { EdgeArchive } from "./edge-archive.ts";
+import { type EdgeEvent, isPreconditionFailed } from "./edge-events.ts";
+import { decodeHead, type EdgeHead, encodeHead, journalBytes } from "./edge-head.ts";
+import {
+  HEAD_KEY,
+  JOURNAL_PREFIX,
+  journalBaseOf,
+  journalKey,
+  randomSuffix,
+  SNAPSHOTS_PREFIX,
+  snapshotKey,
+  snapshotSeqOf,
+} from "./edge-keys.ts";
+import { importFsLayout, readJournalObject, readSnapshotObject } from "./edge-objects.ts";
+import { rebuildFromArchive } from "./edge-recovery.ts";
+import { verifyEdgeStorage } from "./edge-verify.ts";
+
+export interface EdgeGraphStoreOptions {
+  /** Document used to initialise an empty bucket (any accepted format). Default: the shipped seed. */
+  seed?: unknown;
+  clock?: Clock;
+  hasher?: HasherFactory;
+  /** Retry pacing when another writer committed first. */
+  backoff?: Partial<BackoffPolicy>;
+  /** Randomness for backoff jitter (tests pass a seeded one). */
+  random?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  /** Fold the journal into a new snapshot past this many journal objects. Default 64. */
+  compactAfterRecords?: number;
+  /** … or past this many journal bytes. Default 1 MiB. */
+  compactAfterBytes?: number;
+  /** Versions kept (newest first). Default 20. */
+  versionRetention?: number;
+  /** Backups kept (newest first). Default 30. */
+  backupRetention?: number;
+  onEvent?: (event: EdgeEvent) => void;
+}
+
+/** How often this instance revalidated, caught up and (re)loaded the whole graph. */
+export interface EdgeLoadCounters {
+  /** Head reads (one per `refresh`, commit attempt and compaction retry). */
+  revalidations: number;
+  /** Whole-graph loads: snapshot object plus its journal. */
+  fullLoads: number;
+  /** Journal objects applied to catch up with other writers. */
+  recordsCaughtUp: number;
+}
+
+interface HeadState {
+  head: EdgeHead;
+  etag: string;
+}
+
+/**
+ * The graph shared by many writers — Worker isolates in many locations — over storage with
+ * compare-and-swap (R2). The design (see packages/storage-kv/README.md):
+ *
+ * - `graph/head.json` names an immutable snapshot and the immutable journal objects after it.
+ *   It is the only object ever replaced, and only by compare-and-swap on its etag: a commit is
+ *   durable and visible exactly when its head swap succeeds.
+ * - A commit reads the head, applies its change records to the in-memory graph, writes its
+ *   journal object (create-only, a unique key) and swaps the head. If another writer won, it
+ *   undoes, catches up (reads the new journal objects), rebuilds and re-applies its changes on
+ *   the fresh state (rebase), and retries after a jittered backoff. A change that no longer
+ *   applies fails with its own error; after `maxAttempts` it is a `ConflictError` (`conflict`,
+ *   HTTP 409). Either way nothing of it is visible: the head never named it.
+ * - The parsed graph stays in memory. `refresh()` reads only the small head; an unchanged etag
+ *   costs nothing more, a changed one fetches just the new journal objects, and only a
+ *   snapshot this instance cannot reach by replay (compaction past it, a replace) is read whole.
+ *
+ * Within one instance commits run one at a time, and reads wait for a commit in flight, so a
+ * reader never sees changes that are not (yet) committed.
+ */
+export class EdgeGraphStore implements GraphService {
+  readonly storage: StorageAdapter;
+  readonly #options: EdgeGraphStoreOptions;
+  readonly #clock: Clock;
+  readonly #hasher: HasherFactory;
+  readonly #backoff: BackoffPolicy;
+  readonly #archive: EdgeArchive;
+  /** One commit, refresh or maintenance operation at a time within this instance. */
+  readonly #local = new Mutex();
+  #graph = new KnowledgeGraph();
+  #state: HeadState | null = null;
+  #pendingRefresh: Promise<void> | null = null;
+  #closed = false;
+  readonly counters: EdgeLoadCounters = { revalidations: 0, fullLoads: 0, recordsCaughtUp: 0 };
+
+  private constructor(storage: StorageAdapter, options: EdgeGraphStoreOptions) {
+    this.storage = storage;
+    this.#options = options;
+    this.#clock = options.clock ?? systemClock;
+    this.#hasher = options.hasher ?? createSha256;
+    this.#backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
+    this.#archive = new EdgeArchive(storage, {
+      hasher: this.#hasher,
+      versionRetention: options.versionRetention ?? 20,
+      backupRetention: options.backupRetention ?? 30,
+      onDeleted: (what, id) =>
+        this.#emit(
+          what === "version"
+            ? { type: "version_deleted", id }
+            : { type: "backup_deleted", id, reason: "retention" },
+        ),
+    });
+  }
+
+  /**
+   * Opens the shared graph in `storage`, initialising an empty bucket from the seed (or from a
+   * `graph.json` + `graph.journal` uploaded from a Node storage directory). The storage must be
+   * strongly consistent with compare-and-swap.
+   */
+  static async open(storage: StorageAdapter, options: EdgeGraphStoreOptions = {}): Promise<EdgeGraphStore> {
+    assertGraphStorage(storage, { requireConditionalWrites: true });
+    const store = new EdgeGraphStore(storage, options);
+    await store.refresh();
+    return store;
+  }
+
+  get graph(): KnowledgeGraph {
+    return this.#graph;
+  }
+
+  /** What a writer did when it found the graph damaged (carried in the head, so every isolate reports it). */
+  get recovery(): RecoveryReport | null {
+    return this.#state?.head.recovery ?? null;
+  }
+
+  /** The head this instance last saw (for diagnostics and tests). */
+  get head(): EdgeHead | null {
+    return this.#state?.head ?? null;
+  }
+
+  #now(): string {
+    return this.#clock.now().toISOString();
+  }
+
+  #emit(event: EdgeEvent): void {
+    this.#options.onEvent?.(event);
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new DawsosError("storage_error", "the store is closed");
+  }
+
+  // ---------------------------------------------------------------- reading and catching up
+
+  /**
+   * Brings the graph up to date with the bucket: one small read of the head; more only when
+   * another writer changed it. Concurrent callers share one revalidation.
+   */
+  refresh(): Promise<void> {
+    if (this.#pendingRefresh) return this.#pendingRefresh;
+    const pending = this.#local.run(async () => {
+      this.#pendingRefresh = null;
+      await this.#sync();
+    });
+    this.#pendingRefresh = pending;
+    return pending;
+  }
+
+  /** Reads the head and moves the in-memory graph to it. Runs under `#local`. */
+  async #sync(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      this.counters.revalidations++;
+      const stored = await this.storage.get(HEAD_KEY);
+      if (!stored) {
+        if (this.#state) throw new IntegrityError("empty_file", "the head disappeared", { file: HEAD_KEY });
+        if (await this.#initialise()) return;
+        continue;
+      }
+      if (this.#state?.etag === stored.etag) return;
+      const head = decodeHead(stored.body);
+      try {
+        await this.#moveTo(head);
+        this.#state = { head, etag: stored.etag };
+        return;
+      } catch (err) {
+        if (err instanceof IntegrityError) {
+          // A damaged snapshot or journal object: never serve it (SPEC section 6).
+          if (await this.#recover({ head, etag: stored.etag }, err)) return;
+          continue; // another writer changed the head meanwhile: look again
+        }
+        // An object the head named is gone: a compaction after we read the head removed it.
+        // The head has moved on since; read it again.
+        if (!(err instanceof MissingObjectError) || attempt >= 5) throw unwrapMissing(err);
+      }
+    }
+  }
+
+  /** Catches up by replaying journal objects when possible, else loads the snapshot. */
+  async #moveTo(head: EdgeHead): Promise<void> {
+    const seq = this.#state ? this.#graph.seq : -1;
+    if (seq === head.seq) return; // same graph (e.g. a compaction): nothing to read
+    // Every seq is assigned by exactly one successful head swap, so if a journal entry starts
+    // at our seq, our graph is the state it applies to.
+    const from = head.journal.findIndex((entry) => entry.seq - entry.count === seq);
+    if (seq >= head.snapshot.seq && (from >= 0 || seq === head.snapshot.seq)) {
+      const entries = head.journal.slice(Math.max(0, from));
+      const records = await Promise.all(entries.map((entry) => this.#readRecord(entry)));
+      for (const [i, record] of records.entries()) applyRecord(this.#graph, record.changes, entries[i]!.key);
+      this.counters.recordsCaughtUp += records.length;
+      return;
+    }
+    const graph = await this.#readSnapshot(head);
+    const records = await Promise.all(head.journal.map((entry) => this.#readRecord(entry)));
+    for (const [i, record] of records.entries()) applyRecord(graph, record.changes, head.journal[i]!.key);
+    this.#graph = graph;
+    this.counters.fullLoads++;
+    this.#emit({ type: "loaded", seq: graph.seq, records: records.length });
+  }
+
+  async #readSnapshot(head: EdgeHead): Promise<KnowledgeGraph> {
+    const graph = await readSnapshotObject(this.storage, head.snapshot, this.#hasher, this.#now());
+    if (!graph) throw new MissingObjectError(head.snapshot.key);
+    return graph;
+  }
+
+  async #readRecord(entry: EdgeHead["journal"][number]) {
+    const record = await readJournalObject(this.storage, entry, this.#hasher);
+    if (!record) throw new MissingObjectError(entry.key);
+    return record;
+  }
+
+  /**
+   * First open of an empty bucket: the graph from an uploaded `graph.json` (+ `graph.journal`)
+   * or the seed, written as the first snapshot and a head created create-only. Returns false
+   * when another writer initialised it first (the caller then loads theirs).
+   */
+  async #initialise(): Promise<boolean> {
+    const imported = await importFsLayout(this.storage, this.#hasher, this.#now());
+    let graph: KnowledgeGraph;
+    if (imported) {
+      graph = imported.graph;
+    } else {
+      const seed = this.#options.seed ?? investmentFrameworkSeed;
+      graph = readDocument(seed, { file: "seed", now: this.#now() }).graph;
+      if ((await this.storage.get(SEED_KEY)) === null) {
+        await this.storage
+          .put(SEED_KEY, `${JSON.stringify(seed, null, 2)}\n`, { ifNoneMatch: "*" })
+          .catch((err: unknown) => {
+            if (!isPreconditionFailed(err)) throw err;
+          });
+      }
+    }
+    const snapshot = await this.#writeSnapshot(graph);
+    const head: EdgeHead = {
+      format: "dawsos-edge-head",
+      version: 1,
+      seq: graph.seq,
+      snapshot,
+      journal: [],
+      updated: this.#now(),
+    };
+    try {
+      const put = await this.storage.put(HEAD_KEY, encodeHead(head), { ifNoneMatch: "*" });
+      this.#graph = graph;
+      this.#state = { head, etag: put.etag };
+      this.counters.fullLoads++;
+      if (imported) this.#emit({ type: "imported", seq: graph.seq, records: imported.records });
+      else this.#emit({ type: "seeded", nodes: graph.nodeCount, edges: graph.edgeCount });
+      return true;
+    } catch (err) {
+      await this.storage.delete(snapshot.key).catch(() => undefined);
+      if (isPreconditionFailed(err)) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * The head names a damaged object: rebuild the graph from the newest valid version or backup
+   * (plus the head's journal records that continue it), keep a copy of the damaged bytes under
+   * `graph/damaged/`, and swap in a head naming a fresh snapshot with a `seq` past the damaged
+   * one, carrying the report. With nothing valid to recover from, refuses (the error names the
+   * damaged object). False when another writer changed the head first.
+   */
+  async #recover(state: HeadState, error: IntegrityError): Promise<boolean> {
+    const { graph, report } = await rebuildFromArchive(this.storage, this.#archive, state.head, error, {
+      hasher: this.#hasher,
+      clock: this.#clock,
+    });
+    const snapshot = await this.#writeSnapshot(graph);
+    const swapped = await this.#swapHead(state, {
+      format: "dawsos-edge-head",
+      version: 1,
+      seq: graph.seq,
+      snapshot,
+      journal: [],
+      updated: this.#now(),
+      recovery: report,
+    });
+    if (!swapped) {
+      await this.storage.delete(snapshot.key).catch(() => undefined);
+      return false;
+    }
+    this.#graph = graph;
+    this.counters.fullLoads++;
+    this.#emit({ type: "recovered", report });
+    return true;
+  }
+
+  /** Writes an immutable snapshot object of `graph` (create-only, unique key). */
+  async #writeSnapshot(graph: KnowledgeGraph): Promise<EdgeHead["snapshot"]> {
+    const { bytes, checksum } = await encodeDocument(graph, this.#hasher);
+    const key = snapshotKey(graph.seq, randomSuffix());
+    await this.storage.put(key, bytes, { ifNoneMatch: "*" });
+    return { key, seq: graph.seq, checksum };
+  }
+
+  // ---------------------------------------------------------------- committing
+
+  /** Swaps the head from `state` to `next`; false when another writer swapped it first. */
+  async #swapHead(state: HeadState, next: EdgeHead): Promise<boolean> {
+    try {
+      const put = await this.storage.put(HEAD_KEY, encodeHead(next), { ifMatch: state.etag });
+      this.#state = { head: next, etag: put.etag };
+      return true;
+    } catch (err) {
+      if (isPreconditionFailed(err)) return false;
+      throw err;
+    }
+  }
+
+  /** Waits before the next attempt, or gives up with a 409 when attempts ran out. */
+  async #backoffOrGiveUp(attempt: number, what: string): Promise<void> {
+    if (attempt >= this.#backoff.maxAttempts) {
+      this.#emit({ type: "conflict_gave_up", attempts: attempt });
+      throw new ConflictError(`${what}: the graph kept changing under ${attempt} attempts; try again`, {
+        details: { attempts: attempt },
+      });
+    }
+    const delayMs = backoffDelay(this.#backoff, attempt, this.#options.random ?? Math.random);
+    this.#emit({ type: "conflict_retry", attempt, delayMs });
+    await (this.#options.sleep ?? sleep)(delayMs);
+  }
+
+  /**
+   * The commit loop. `build` runs against the fresh graph on every attempt (precondition
+   * first), so a retry rebases the change onto what other writers committed; `result` reads
+   * the outcome before anyone else can change the graph.
+   */
+  async #commit<T>(
+    options: CommitOptions,
+    build: (graph: KnowledgeGraph) => readonly Change[],
+    result: (graph: KnowledgeGraph, seq: number) => T,
+  ): Promise<T> {
+    this.#assertOpen();
+    return this.#local.run(async () => {
+      for (let attempt = 1; ; attempt++) {
+        await this.#sync();
+        const state = this.#state!;
+        const graph = this.#graph;
+        options.precondition?.(graph);
+        const changes = options.changes ? options.changes() : build(graph);
+        if (changes.length === 0) return result(graph, graph.seq);
+        const undo = graph.apply(changes); // a change that does not apply throws here, cleanly
+        const seq = graph.seq;
+        const base = seq - changes.length;
+        const line = encodeJournalRecord(seq, changes, this.#hasher);
+        const key = journalKey(base, randomSuffix());
+        let swapped: boolean;
+        try {
+          const bytes = new TextEncoder().encode(line);
+          await this.storage.put(key, bytes, { ifNoneMatch: "*" });
+          swapped = await this.#swapHead(state, {
+            ...state.head,
+            seq,
+            journal: [...state.head.journal, { key, seq, count: changes.length, bytes: bytes.length }],
+            updated: this.#now(),
+          });
+        } catch (err) {
+          // Unknown outcome of a storage failure: the object stays (the head may name it).
+          undo();
+          throw err;
+        }
+        if (swapped) {
+          const value = result(graph, seq);
+          await this.#maybeCompact();
+          return value;
+        }
+        undo();
+        // Nobody can ever name this object now (the head it was written against is gone).
+        await this.storage.delete(key).catch(() => undefined);
+        await this.#backoffOrGiveUp(attempt, "commit");
+      }
+    });
+  }
+
+  async commit(changes: readonly Change[], options: CommitOptions = {}): Promise<number> {
+    return this.#commit(
+      options,
+      () => changes,
+      (_graph, seq) => seq,
+    );
+  }
+
+  async putNode(
+    id: string,
+    input: { type: string; data?: JsonObject },
+    options: CommitOptions = {},
+  ): Promise<{ node: GraphNode; created: boolean }> {
+    assertId(id, "node id");
+    let created = false;
+    let node: GraphNode | undefined;
+    return this.#commit(
+      { precondition: options.precondition },
+      (graph) => {
+        const change = resolveNodePut(graph, id, input, this.#now());
+        created = !graph.hasNode(id);
+        node = change.node;
+        return [change];
+      },
+      () => ({ node: node!, created }),
+    );
+  }
+
+  async patchNode(id: string, data: JsonObject, options: CommitOptions = {}): Promise<GraphNode> {
+    assertId(id, "node id");
+    return this.#commit(
+      { precondition: options.precondition },
+      () => [{ op: "patch_node", at: this.#now(), id, data }],
+      (graph) => graph.getNode(id)!,
+    );
+  }
+
+  async deleteNode(id: string, options: CommitOptions = {}): Promise<void> {
+    await this.#commit(
+      { precondition: options.precondition },
+      () => [{ op: "delete_node", at: this.#now(), id }],
+      () => undefined,
+    );
+  }
+
+  async addEdge(input: {
+    from: string;
+    to: string;
+    type: string;
+    strength?: number;
+    id?: string;
+    metadata?: JsonObject;
+  }): Promise<GraphEdge> {
+    let edge: GraphEdge | undefined;
+    return this.#commit(
+      {},
+      (graph) => {
+        const change = resolveEdge(graph, input, this.#now(), new Set());
+        edge = change.edge;
+        return [change];
+      },
+      () => edge!,
+    );
+  }
+
+  async deleteEdge(id: string): Promise<void> {
+    await this.#commit(
+      {},
+      () => [{ op: "delete_edge", at: this.#now(), id }],
+      () => undefined,
+    );
+  }
+
+  async putPattern(id: string, pattern: Pattern): Promise<{ created: boolean }> {
+    let created = false;
+    return this.#commit(
+      {},
+      (graph) => {
+        created = graph.getPattern(id) === undefined;
+        return [{ op: "put_pattern", at: this.#now(), id, pattern }];
+      },
+      () => ({ created }),
+    );
+  }
+
+  async deletePattern(id: string): Promise<void> {
+    await this.#commit(
+      {},
+      () => [{ op: "delete_pattern", at: this.#now(), id }],
+      () => undefined,
+    );
+  }
+
+  /** All or nothing, one journal object; a failing op is a `ValidationError` naming its index. */
+  async applyBatch(ops: readonly BatchOp[]): Promise<{ applied: number; seq: number }> {
+    let applied = 0;
+    try {
+      return await this.#commit(
+        {},
+        (graph) => {
+          const changes = resolveBatch(graph, ops, this.#now());
+          applied = changes.length;
+          return changes;
+        },
+        (_graph, seq) => ({ applied, seq }),
+      );
+    } catch (err) {
+      if (err instanceof DawsosError && err.changeIndex !== undefined) {
+        throw new ValidationError(`op ${err.changeIndex}: ${err.message}`, {
+          cause: err,
+          details: { index: err.changeIndex, code: err.code },
+        });
+      }
+      throw err;
+    }
+  }
+
+  // ---------------------------------------------------------------- compaction
+
+  async #maybeCompact(): Promise<void> {
+    const head = this.#state!.head;
+    const records = this.#options.compactAfterRecords ?? 64;
+    const bytes = this.#options.compactAfterBytes ?? 1024 * 1024;
+    if (head.journal.length < records && journalBytes(head) < bytes) return;
+    try {
+      await this.#compactLocked();
+    } catch (error) {
+      // The commit is already durable; compaction is retried after the next one.
+      this.#emit({ type: "compaction_failed", error });
+    }
+  }
+
+  /**
+   * Writes a snapshot of the graph at seq S and swaps in a head naming it, keeping the journal
+   * entries after S (other writers may have committed meanwhile: their records stay). Then
+   * removes objects no head can name any more: snapshots and journal objects before S.
+   */
+  async #compactLocked(): Promise<{ checksum: string; seq: number }> {
+    await this.#sync();
+    const started = Date.now();
+    const snapshot = await this.#writeSnapshot(this.#graph);
+    for (let attempt = 1; ; attempt++) {
+      const state = this.#state!;
+      const head = state.head;
+      if (head.snapshot.seq >= snapshot.seq) {
+        // Someone compacted at least as far (or replaced the graph): ours is not needed.
+        await this.storage.delete(snapshot.key).catch(() => undefined);
+        return { checksum: head.snapshot.checksum, seq: head.snapshot.seq };
+      }
+      const keep = head.journal.filter((entry) => entry.seq - entry.count >= snapshot.seq);
+      const continues =
+        keep.length === 0 ? head.seq === snapshot.seq : keep[0]!.seq - keep[0]!.count === snapshot.seq;
+      if (!continues) {
+        await this.storage.delete(snapshot.key).catch(() => undefined);
+        return { checksum: head.snapshot.checksum, seq: head.snapshot.seq };
+      }
+      const swapped = await this.#swapHead(state, { ...head, snapshot, journal: keep, updated: this.#now() });
+      if (swapped) {
+        this.#emit({
+          type: "compacted",
+          seq: snapshot.seq,
+          records: head.journal.length - keep.length,
+          ms: Date.now() - started,
+        });
+        await this.#removeObjectsBefore(snapshot.seq);
+        return { checksum: snapshot.checksum, seq: snapshot.seq };
+      }
+      await this.#backoffOrGiveUp(attempt, "compaction");
+      await this.#sync();
+    }
+  }
+
+  /**
+   * Deletes snapshots and journal objects older than `seq` (best effort). Safe against writers
+   * in flight: any object a future head can name was written against a head at or after `seq`.
+   * A reader still fetching an old object finds it gone and reads the head again.
+   */
+  async #removeObjectsBefore(seq: number): Promise<void> {
+    try {
+      for (const { key } of await this.storage.list(SNAPSHOTS_PREFIX)) {
+        const at = snapshotSeqOf(key);
+        if (at !== null && at < seq) await this.storage.delete(key);
+      }
+      for (const { key } of await this.storage.list(JOURNAL_PREFIX)) {
+        const base = journalBaseOf(key);
+        if (base !== null && base < seq) await this.storage.delete(key);
+      }
+    } catch (error) {
+      this.#emit({ type: "cleanup_failed", error });
+    }
+  }
+
+  /** Folds the journal into a new snapshot now. */
+  async compact(): Promise<{ checksum: string; seq: number }> {
+    this.#assertOpen();
+    return this.#local.run(() => this.#compactLocked());
+  }
+
+  async save(): Promise<{ checksum: string; seq: number }> {
+    return this.compact();
+  }
+
+  // ---------------------------------------------------------------- replacing the graph
+
+  /**
+   * Makes `graph` the current graph with a `seq` past the current one (ETags never repeat and
+   * no journal object can apply to it), after a backup of the state it replaces. Retried like
+   * a commit; the backup of each attempt holds exactly the state that attempt replaces.
+   */
+  async #replaceLocked(
+    graph: KnowledgeGraph,
+    precondition: ((current: KnowledgeGraph) => void) | undefined,
+  ): Promise<string> {
+    for (let attempt = 1; ; attempt++) {
+      await this.#sync();
+      const state = this.#state!;
+      precondition?.(this.#graph);
+      const backup = await this.#backupLocked();
+      graph.advanceSeq(this.#graph.seq + 1);
+      const snapshot = await this.#writeSnapshot(graph);
+      const swapped = await this.#swapHead(state, {
+        format: "dawsos-edge-head",
+        version: 1,
+        seq: graph.seq,
+        snapshot,
+        journal: [],
+        updated: this.#now(),
+      });
+      if (swapped) {
+        this.#graph = graph;
+        await this.#removeObjectsBefore(graph.seq);
+        return backup.id;
+      }
+      await this.storage.delete(snapshot.key).catch(() => undefined);
+      await this.#backoffOrGiveUp(attempt, "replace");
+    }
+  }
+
+  async replaceGraph(
+    document: unknown,
+    options: Pick<CommitOptions, "precondition"> = {},
+  ): Promise<GraphStats> {
+    this.#assertOpen();
+    if (isPlainObject(document) && "checksum" in document) {
+      const expected = document.checksum;
+      if (typeof expected !== "string" || documentChecksum(document, this.#hasher) !== expected) {
+        throw new ValidationError("document checksum does not match its content", {
+          details: { field: "checksum" },
+        });
+      }
+    }
+    const { graph } = readDocument(document, { file: "document", now: this.#now() });
+    await this.#local.run(() => this.#replaceLocked(graph, options.precondition));
+    return graph.stats();
+  }
+
+  // ---------------------------------------------------------------- versions and backups
+
+  async saveVersion(): Promise<SavedVersion> {
+    this.#assertOpen();
+    return this.#local.run(async () => {
+      await this.#sync();
+      const document = await encodeDocument(this.#graph, this.#hasher);
+      return this.#archive.saveVersion(document, this.#clock.now());
+    });
+  }
+
+  async listVersions(): Promise<VersionInfo[]> {
+    return this.#archive.listVersions();
+  }
+
+  async restoreVersion(id: string): Promise<GraphStats> {
+    this.#assertOpen();
+    const graph = await this.#archive.loadVersion(id, this.#now());
+    return this.#local.run(async () => {
+      const backup = await this.#replaceLocked(graph, undefined);
+      this.#emit({ type: "restored", from: `version ${id}`, backup });
+      return graph.stats();
+    });
+  }
+
+  async #backupLocked(): Promise<BackupInfo> {
+    const document = await encodeDocument(this.#graph, this.#hasher);
+    const backup = await this.#archive.createBackup(document, this.#graph.seq, this.#clock.now());
+    this.#emit({ type: "backup_created", id: backup.id });
+    return backup;
+  }
+
+  async backup(): Promise<BackupInfo> {
+    this.#assertOpen();
+    return this.#local.run(async () => {
+      await this.#sync();
+      return this.#backupLocked();
+    });
+  }
+
+  async listBackups(): Promise<BackupInfo[]> {
+    return this.#archive.listBackups();
+  }
+
+  async restoreBackup(id: string): Promise<GraphStats> {
+    this.#assertOpen();
+    const { manifest, graph } = await this.#archive.readBackup(id, this.#now());
+    return this.#local.run(async () => {
+      const safety = await this.#replaceLocked(graph, undefined);
+      // After the swap: a restore that gave up leaves the state files as they were.
+      await this.#archive.restoreStateFiles(manifest);
+      this.#emit({ type: "restored", from: `backup ${id}`, backup: safety });
+      return graph.stats();
+    });
+  }
+
+  async deleteBackup(id: string): Promise<void> {
+    this.#assertOpen();
+    await this.#archive.deleteBackup(id);
+    this.#emit({ type: "backup_deleted", id, reason: "request" });
+  }
+
+  // ---------------------------------------------------------------- integrity and close
+
+  async verify(): Promise<IntegrityReport> {
+    return verifyEdgeStorage(this.storage, { hasher: this.#hasher, now: this.#now() });
+  }
+
+  /** Nothing to flush: every acknowledged change is already in the bucket. Refuses writes after. */
+  async close(): Promise<void> {
+    await this.#local.run(async () => {
+      this.#closed = true;
+    });
+  }
+}
+
+/** Applies a stored record; one that does not fit the graph it continues is damage, not a user error. */
+function applyRecord(graph: KnowledgeGraph, changes: readonly Change[], key: string): void {
+  try {
+    graph.apply(changes);
+  } catch (cause) {
+    const message = cause instanceof Error ? cause.message : String(cause);
+    throw new IntegrityError("invalid_document", `record cannot be applied: ${message}`, {
+      file: key,
+      cause,
+    });
+  }
+}
+
+/** An object named by the head is missing: read the head again. */
+class MissingObjectError extends StorageError {
+  constructor(readonly key: string) {
+    super(`${key} is missing`);
+  }
+}
+
+function unwrapMissing(err: unknown): unknown {
+  if (err instanceof MissingObjectError) {
+    return new IntegrityError("integrity_error", "an object the head names is missing", { file: err.key });
+  }
+  return err;
+}

@@ -1,0 +1,62 @@
+import type { BatchOp } from "../format/schemas.ts";
+import type { Change } from "../graph/changes.ts";
+import type { KnowledgeGraph } from "../graph/knowledge-graph.ts";
+import type { GraphEdge, GraphNode, GraphStats, JsonObject, Pattern } from "../graph/types.ts";
+import type { BackupInfo, CommitOptions, RecoveryReport, SavedVersion, VersionInfo } from "./graph-store.ts";
+import type { IntegrityReport } from "./verify-storage.ts";
+
+/**
+ * What the HTTP API and the workflows need from a graph store. Two implementations:
+ *
+ * - `GraphStore`: the single writer of a storage directory (journal + snapshot; Node).
+ * - `EdgeGraphStore`: one of many writers sharing a bucket (optimistic concurrency over
+ *   compare-and-swap; Cloudflare Workers over R2).
+ *
+ * `graph` is read synchronously; callers that may share storage with other writers call
+ * `refresh()` first (the API does, once per request).
+ */
+export interface GraphService {
+  /** The graph as this instance last saw it. Read freely; change it only through the service. */
+  readonly graph: KnowledgeGraph;
+  /** Set when loading had to recover from damage. */
+  readonly recovery: RecoveryReport | null;
+  /**
+   * Brings `graph` up to date with storage — cheaply when nothing changed. A no-op for a
+   * single writer, which is always up to date.
+   */
+  refresh(): Promise<void>;
+  /** Applies change records all-or-nothing; resolves to the graph's `seq` once durable. */
+  commit(changes: readonly Change[], options?: CommitOptions): Promise<number>;
+  putNode(
+    id: string,
+    input: { type: string; data?: JsonObject },
+    options?: CommitOptions,
+  ): Promise<{ node: GraphNode; created: boolean }>;
+  patchNode(id: string, data: JsonObject, options?: CommitOptions): Promise<GraphNode>;
+  deleteNode(id: string, options?: CommitOptions): Promise<void>;
+  addEdge(input: {
+    from: string;
+    to: string;
+    type: string;
+    strength?: number;
+    id?: string;
+    metadata?: JsonObject;
+  }): Promise<GraphEdge>;
+  deleteEdge(id: string): Promise<void>;
+  putPattern(id: string, pattern: Pattern): Promise<{ created: boolean }>;
+  deletePattern(id: string): Promise<void>;
+  applyBatch(ops: readonly BatchOp[]): Promise<{ applied: number; seq: number }>;
+  /** Writes a full snapshot of the current graph. */
+  compact(): Promise<{ checksum: string; seq: number }>;
+  save(): Promise<{ checksum: string; seq: number }>;
+  saveVersion(): Promise<SavedVersion>;
+  listVersions(): Promise<VersionInfo[]>;
+  restoreVersion(id: string): Promise<GraphStats>;
+  replaceGraph(document: unknown, options?: Pick<CommitOptions, "precondition">): Promise<GraphStats>;
+  backup(): Promise<BackupInfo>;
+  listBackups(): Promise<BackupInfo[]>;
+  restoreBackup(id: string): Promise<GraphStats>;
+  deleteBackup(id: string): Promise<void>;
+  verify(): Promise<IntegrityReport>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,46 @@
+import type { ByteStreamLike } from "./r2-types.ts";
+
+/** Joins chunks into one buffer. */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  let total = 0;
+  for (const part of parts) total += part.length;
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+/** SHA-256 of `bytes` with WebCrypto (native in workerd). */
+export async function sha256Digest(bytes: Uint8Array): Promise<ArrayBuffer> {
+  return crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
+}
+
+/** 128 random bits as hex: a version tag no two writes share. */
+export function randomTag(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join(
+    "",
+  );
+}
+
+/** Reads a byte stream chunk by chunk. */
+export async function* streamChunks(stream: ByteStreamLike): AsyncGenerator<Uint8Array> {
+  const reader = stream.getReader();
+  let done = false;
+  try {
+    for (;;) {
+      const next = await reader.read();
+      if (next.done || next.value === undefined) {
+        done = true;
+        return;
+      }
+      yield next.value;
+    }
+  } finally {
+    // A consumer that stops early must not leave the body (and its connection) half read.
+    if (!done) await reader.cancel().catch(() => undefined);
+    reader.releaseLock();
+  }
+}

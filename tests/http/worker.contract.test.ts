@@ -1,0 +1,51 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WranglerDev } from "../support/wrangler-dev.ts";
+import { runHttpContract } from "./contract.ts";
+
+/**
+ * The HTTP contract suite against the Cloudflare Worker: `wrangler dev` of apps/worker (workerd,
+ * local R2 and KV) on a free loopback port, over real HTTP, started with
+ * `--var API_TOKEN:<token>`. The same suite runs against the Node server
+ * (node-server.contract.test.ts).
+ */
+let worker: WranglerDev | undefined;
+
+beforeAll(async () => {
+  worker = await WranglerDev.start();
+}, 120_000);
+
+afterAll(async () => {
+  await worker?.dispose();
+}, 30_000);
+
+const running = (): WranglerDev => {
+  if (!worker) throw new Error("wrangler dev did not start");
+  return worker;
+};
+
+describe("worker: health and configuration", () => {
+  it("GET /health needs no token and reports the r2 storage; /api needs the token", async () => {
+    const response = await fetch(`${running().baseUrl}/health`, { signal: AbortSignal.timeout(10_000) });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ status: "ok", storage: "r2" });
+    const denied = await fetch(`${running().baseUrl}/api/graph/stats`, {
+      signal: AbortSignal.timeout(10_000),
+    });
+    expect(denied.status).toBe(401);
+  });
+});
+
+runHttpContract("worker (wrangler dev)", () => ({ baseUrl: running().baseUrl, token: running().token }));
+
+describe("worker: after the contract suite", () => {
+  it("is still serving and the graph verifies", async () => {
+    const w = running();
+    expect(w.exit, w.output()).toBeNull();
+    const integrity = await fetch(`${w.baseUrl}/api/integrity`, {
+      headers: { authorization: `Bearer ${w.token}` },
+      signal: AbortSignal.timeout(30_000),
+    });
+    const report = (await integrity.json()) as { ok: boolean; files: unknown[] };
+    expect(report.ok, JSON.stringify(report)).toBe(true);
+  });
+});
