@@ -1,4 +1,3 @@
-export * from "./json-chunks.ts";
 export * from "./line-reader.ts";
 export * from "./read-document.ts";
 export * from "./schemas.ts";

@@ -6,7 +6,6 @@ import {
   ReadOnlyError,
   ValidationError,
 } from "../errors/errors.ts";
-import { jsonChunks } from "../format/json-chunks.ts";
 import { readDocument } from "../format/read-document.ts";
 import type { BatchOp } from "../format/schemas.ts";
 import { documentChecksum } from "../format/verify-document.ts";
@@ -35,7 +34,6 @@ import {
 import { type Clock, systemClock } from "./clock.ts";
 import { emulatedAppendLog } from "./emulated-append-log.ts";
 import type { GraphService } from "./graph-service.ts";
-import { loadGraphBytes } from "./load-graph.ts";
 import { Mutex } from "./mutex.ts";
 import { resolveBatch, resolveEdge, resolveNodePut } from "./resolve-ops.ts";
 import { readSnapshotFrom, writeSnapshotTo } from "./snapshot-io.ts";
@@ -375,32 +373,13 @@ export class GraphStore implements GraphService {
     const { graph } = readDocument(seed, { file: "seed", now: this.#now() });
     this.#graph = graph;
     if (this.readOnly) return;
-    await this.#writeJson(SEED_KEY, seed);
+    // The seed as it was loaded, in our checksummed line layout (seq 0): verifiable and
+    // streamable at any size, and readable by every loader like any other document.
+    await writeSnapshotTo(this.storage, SEED_KEY, captureSnapshot(graph), this.#hasher);
     await this.storage.put(JOURNAL_KEY, new Uint8Array(0));
     await this.#openJournal(0);
     await this.#compactLocked(true);
     this.#emit({ type: "seeded", nodes: graph.nodeCount, edges: graph.edgeCount });
-  }
-
-  /** Writes a JSON document in pieces (streamed when the adapter can), whatever its size. */
-  async #writeJson(key: string, value: unknown): Promise<void> {
-    const encoder = new TextEncoder();
-    if (this.storage.putStream) {
-      async function* chunks(): AsyncGenerator<Uint8Array> {
-        let buffer = "";
-        for (const piece of jsonChunks(value)) {
-          buffer += piece;
-          if (buffer.length >= 64 * 1024) {
-            yield encoder.encode(buffer);
-            buffer = "";
-          }
-        }
-        yield encoder.encode(`${buffer}\n`);
-      }
-      await this.storage.putStream(key, chunks());
-    } else {
-      await this.storage.put(key, `${[...jsonChunks(value)].join("")}\n`);
-    }
   }
 
   /** Keeps damaged bytes next to the original, under a name no loader picks up. */

@@ -27,9 +27,10 @@ export function loadGraphBytes(bytes: Uint8Array, file: string, options: LoadGra
   const fastChecksum = verifyCanonicalBytes(bytes, options.hasher);
   const raw = parseJsonDocument(bytes, file);
   const hasChecksum = typeof (raw as { checksum?: unknown })?.checksum === "string";
-  // Our own format (version 2) must always carry a valid checksum; seed and Python documents
-  // carry none and are accepted only where the caller allows them.
-  const foreign = !hasChecksum && (raw as { version?: unknown })?.version !== 2;
+  // Our own format (version 2 with a seq) must always carry a valid checksum; seed documents
+  // (version 2, no seq) and Python ones carry none and are accepted only where allowed.
+  const { version, seq } = (raw ?? {}) as { version?: unknown; seq?: unknown };
+  const foreign = !hasChecksum && (version !== 2 || typeof seq !== "number");
   if (fastChecksum === null && !(foreign && options.allowUnchecksummed)) {
     assertDocumentChecksum(raw, file, options.hasher);
   }
