@@ -3,7 +3,9 @@ import {
   EdgeGraphStore,
   type EdgeGraphStoreOptions,
   MarketData,
+  registerBuiltinWorkflows,
   SessionStore,
+  WorkflowEngine,
   WorkflowHistory,
 } from "@dawsos/core";
 import { KvStorage, R2Storage } from "@dawsos/storage-kv";
@@ -26,24 +28,38 @@ export interface WorkerAppOptions {
  * writing), sessions and workflow history; KV holds only the market-data cache entries.
  * `/api/*` requires `API_TOKEN` (503 `not_configured` without one).
  */
-export async function createWorkerApp(env: WorkerEnv, options: WorkerAppOptions = {}): Promise<WorkerApp> {
+export interface WorkerServices {
+  app: WorkerApp;
+  /** The built-in workflows, for the Cron Trigger (`scheduled()`). */
+  workflows: WorkflowEngine;
+}
+
+export async function createWorkerApp(
+  env: WorkerEnv,
+  options: WorkerAppOptions = {},
+): Promise<WorkerServices> {
   const r2 = new R2Storage(env.GRAPH_BUCKET, { prefix: options.prefix ?? "" });
   const cache = new KvStorage(env.CACHE_KV);
   const store = await EdgeGraphStore.open(r2, options.store);
-  return createApp({
+  const history = new WorkflowHistory(r2);
+  const market = MarketData.create({
+    fredApiKey: env.FRED_API_KEY || undefined,
+    fredBaseUrl: env.FRED_BASE_URL || undefined,
+    fmpApiKey: env.FMP_API_KEY || undefined,
+    fmpBaseUrl: env.FMP_BASE_URL || undefined,
+    storage: cache,
+  });
+  const workflows = registerBuiltinWorkflows(new WorkflowEngine({ history }), { store, market });
+  const app = createApp({
     store,
     sessions: new SessionStore(r2),
-    history: new WorkflowHistory(r2),
-    market: MarketData.create({
-      fredApiKey: env.FRED_API_KEY || undefined,
-      fredBaseUrl: env.FRED_BASE_URL || undefined,
-      fmpApiKey: env.FMP_API_KEY || undefined,
-      fmpBaseUrl: env.FMP_BASE_URL || undefined,
-      storage: cache,
-    }),
+    history,
+    market,
+    workflows,
     storageKind: "r2",
     version: VERSION,
     token: env.API_TOKEN || undefined,
     requireToken: true,
   });
+  return { app, workflows };
 }

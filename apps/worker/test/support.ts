@@ -29,7 +29,9 @@ export function newIsolate(
   options: { bucket?: R2BucketLike; store?: EdgeGraphStoreOptions } = {},
 ): Promise<WorkerApp> {
   const isolateEnv: WorkerEnv = { ...env, GRAPH_BUCKET: options.bucket ?? env.GRAPH_BUCKET };
-  return createWorkerApp(isolateEnv, { prefix, store: { seed: SMALL_SEED, ...options.store } });
+  return createWorkerApp(isolateEnv, { prefix, store: { seed: SMALL_SEED, ...options.store } }).then(
+    (s) => s.app,
+  );
 }
 
 /** One authenticated JSON request to an app, answered in-process. */

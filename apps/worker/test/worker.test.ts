@@ -36,3 +36,21 @@ it("with API_TOKEN, /api/* needs the bearer token", async () => {
   );
   expect(allowed.status).toBe(200);
 });
+
+it("the Cron Trigger runs morning_briefing through scheduled() and records it in the history", async () => {
+  const scheduledEnv = isolateEnv({});
+  const pending: Promise<unknown>[] = [];
+  await worker.scheduled({}, scheduledEnv, { waitUntil: (p) => pending.push(p) });
+  expect(pending).toHaveLength(1);
+  await Promise.all(pending);
+  const history = await worker.fetch(
+    new Request("http://worker.test/api/workflows/history?workflow=morning_briefing", {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    }),
+    scheduledEnv,
+  );
+  expect(history.status).toBe(200);
+  const runs = (await history.json()) as Array<{ workflow: string; steps: unknown[] }>;
+  expect(runs[0]).toMatchObject({ workflow: "morning_briefing" });
+  expect(runs[0]!.steps.length).toBeGreaterThan(1);
+});

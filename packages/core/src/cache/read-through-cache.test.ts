@@ -156,3 +156,20 @@ describe("ReadThroughCache", () => {
     expect(() => new ReadThroughCache({ namespace: "../x", ttlMs: 1, fetcher: o.fetcher })).toThrow();
   });
 });
+
+describe("ReadThroughCache over a store with native expiry (Workers KV)", () => {
+  it("asks the store to keep entries for many TTLs, so an expired value can still be served stale", async () => {
+    const puts: Array<{ key: string; ttl: number | undefined }> = [];
+    class ExpiringStorage extends MemoryStorage {
+      override readonly capabilities = { ...new MemoryStorage().capabilities, nativeTtl: true };
+      override async put(key: string, body: Uint8Array | string, options?: { expirationTtl?: number }) {
+        puts.push({ key, ttl: options?.expirationTtl });
+        return super.put(key, body);
+      }
+    }
+    const o = origin();
+    const { cache } = makeCache(new ExpiringStorage(), new ManualClock(), o.fetcher);
+    await cache.get("K");
+    expect(puts).toEqual([{ key: expect.stringContaining("K"), ttl: 24 * 60 }]);
+  });
+});

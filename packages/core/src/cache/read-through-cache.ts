@@ -203,12 +203,24 @@ export class ReadThroughCache<V> {
     const storage = this.#options.storage;
     if (!storage) return;
     try {
-      await storage.put(storageKey, `${JSON.stringify(entry)}\n`);
+      // Adapters with native expiry (Workers KV) drop the entry well after its own expiry, not
+      // at it: an expired value is still the stale fallback while the provider is down.
+      const expirationTtl = storage.capabilities.nativeTtl
+        ? Math.max(60, Math.ceil((this.#memory.ttlMs * STALE_KEEP_FACTOR) / 1000))
+        : undefined;
+      await storage.put(
+        storageKey,
+        `${JSON.stringify(entry)}\n`,
+        expirationTtl ? { expirationTtl } : undefined,
+      );
     } catch (error) {
       this.#options.onEvent?.({ type: "cache_persist_failed", namespace: this.namespace, key, error });
     }
   }
 }
+
+/** Native-TTL stores keep an entry this many TTLs (a FRED value: a day; a quote: 24 minutes). */
+const STALE_KEEP_FACTOR = 24;
 
 function toEntry<V>(value: V, fetchedAt: number, expiresAt: number): PersistedCacheEntry<V> {
   return {

@@ -4,7 +4,7 @@ import { NotFoundError } from "../errors/errors.ts";
 import type { BatchOp } from "../format/schemas.ts";
 import type { GraphNode, JsonObject } from "../graph/types.ts";
 import { type Clock, systemClock } from "../store/clock.ts";
-import type { GraphStore } from "../store/graph-store.ts";
+import type { GraphService } from "../store/graph-service.ts";
 import {
   type ActionContext,
   describeError,
@@ -14,7 +14,7 @@ import {
 
 /** What the built-in actions work on. */
 export interface BuiltinWorkflowDeps {
-  store: GraphStore;
+  store: GraphService;
   market: MarketData;
   clock?: Clock;
   /** Upstream calls in flight at once during a refresh. Default 4. */
@@ -90,7 +90,7 @@ interface Failure extends JsonObject {
  * be fetched at all, the first error fails the step.
  */
 async function refresh(
-  store: GraphStore,
+  store: GraphService,
   targets: readonly GraphNode[],
   concurrency: number,
   fetch: (node: GraphNode) => Promise<{ patch: JsonObject; stale: boolean }>,
@@ -126,7 +126,7 @@ async function refresh(
 
 /** `refresh_indicators`: `data.value`/`data.as_of` from FRED for every node with `data.series_id`. */
 async function refreshIndicators(
-  store: GraphStore,
+  store: GraphService,
   market: MarketData,
   concurrency: number,
 ): Promise<JsonObject> {
@@ -145,7 +145,7 @@ async function refreshIndicators(
 
 /** `refresh_quotes`: `price`/`change`/`change_percent`/`as_of` for every `stock` node. */
 async function refreshQuotes(
-  store: GraphStore,
+  store: GraphService,
   market: MarketData,
   concurrency: number,
 ): Promise<JsonObject> {
@@ -166,7 +166,7 @@ async function refreshQuotes(
  * `from_state` is the current regime (or that name none) and whose `to_state` is a state the
  * regime node knows, the most confident (then the first by id) moves the regime. No shift, no write.
  */
-async function regimeCheck(store: GraphStore, regimeId: string, clock: Clock): Promise<JsonObject> {
+async function regimeCheck(store: GraphService, regimeId: string, clock: Clock): Promise<JsonObject> {
   const regime = store.graph.getNode(regimeId);
   if (!regime) throw new NotFoundError(`no regime node ${regimeId}`);
   const current = typeof regime.data.current_state === "string" ? regime.data.current_state : null;
@@ -204,7 +204,7 @@ async function regimeCheck(store: GraphStore, regimeId: string, clock: Clock): P
 }
 
 /** `summarize_briefing`: the briefing, from the steps before it and the graph as it now is. */
-function summarizeBriefing(store: GraphStore, regimeId: string, context: ActionContext): JsonObject {
+function summarizeBriefing(store: GraphService, regimeId: string, context: ActionContext): JsonObject {
   const resultOf = (action: string) => context.previous.find((s) => s.action === action)?.result;
   const counts = (action: string) => {
     const r = resultOf(action);
