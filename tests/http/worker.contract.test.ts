@@ -35,6 +35,23 @@ describe("worker: health and configuration", () => {
   });
 });
 
+describe("worker: the dashboard as static assets", () => {
+  it("serves the dashboard at / (and deep links), while /api stays JSON", async () => {
+    for (const path of ["/", "/graph/AAPL"]) {
+      const page = await fetch(`${running().baseUrl}${path}`, { signal: AbortSignal.timeout(10_000) });
+      expect(page.status, path).toBe(200);
+      expect(page.headers.get("content-type"), path).toMatch(/text\/html/);
+      expect(await page.text(), path).toContain('<div id="app"></div>');
+    }
+    const api = await fetch(`${running().baseUrl}/api/no-such-route`, {
+      headers: { authorization: `Bearer ${running().token}` },
+      signal: AbortSignal.timeout(10_000),
+    });
+    expect(api.status).toBe(404);
+    expect(await api.json()).toMatchObject({ error: { code: "not_found" } });
+  });
+});
+
 runHttpContract("worker (wrangler dev)", () => ({ baseUrl: running().baseUrl, token: running().token }));
 
 describe("worker: after the contract suite", () => {

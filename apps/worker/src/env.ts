@@ -12,4 +12,6 @@ export interface WorkerEnv {
   FMP_API_KEY?: string;
   FRED_BASE_URL?: string;
   FMP_BASE_URL?: string;
+  /** The dashboard's static assets (wrangler.jsonc `assets`); absent in unit tests. */
+  ASSETS?: { fetch(request: Request): Promise<Response> };
 }

@@ -18,6 +18,15 @@ function appFor(env: WorkerEnv): Promise<WorkerServices> {
   return app;
 }
 
+function isApiPath(pathname: string): boolean {
+  return (
+    pathname === "/api" ||
+    pathname.startsWith("/api/") ||
+    pathname === "/health" ||
+    pathname === "/openapi.json"
+  );
+}
+
 /** The part of the Workers `ExecutionContext` the Cron Trigger uses. */
 interface WaitUntil {
   waitUntil(promise: Promise<unknown>): void;
@@ -25,6 +34,12 @@ interface WaitUntil {
 
 export default {
   async fetch(request: Request, env: WorkerEnv): Promise<Response> {
+    // Every request reaches the Worker first (`run_worker_first: true`): the API decides about
+    // anything under /api and every write (so odd or normalised paths still get its JSON
+    // errors); other GETs are the dashboard, served from the static assets.
+    const { pathname } = new URL(request.url);
+    const read = request.method === "GET" || request.method === "HEAD";
+    if (env.ASSETS && read && !isApiPath(pathname)) return env.ASSETS.fetch(request);
     return (await appFor(env)).app.fetch(request);
   },
   /**
