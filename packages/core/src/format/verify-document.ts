@@ -1,4 +1,4 @@
-import { IntegrityError } from "../errors/errors.ts";
+import { IntegrityError, ValidationError } from "../errors/errors.ts";
 import { isPlainObject } from "../graph/merge-patch.ts";
 import type { JsonObject } from "../graph/types.ts";
 import { canonicalJson } from "../integrity/canonical-json.ts";
@@ -69,6 +69,21 @@ export function assertDocumentChecksum(doc: unknown, file: string, hasherFactory
     throw new IntegrityError("checksum_mismatch", "checksum does not match the content", {
       file,
       details: { expected: doc.checksum, actual },
+    });
+  }
+}
+
+/**
+ * A document submitted to replace the graph (`PUT /api/graph`, `dawsos import`) that carries a
+ * `checksum` must match it, whatever its version (SPEC section 4). Client input, so a
+ * `ValidationError` (400), not an integrity error.
+ */
+export function assertSubmittedChecksum(document: unknown, hasherFactory?: HasherFactory): void {
+  if (!isPlainObject(document) || !("checksum" in document)) return;
+  const expected = document.checksum;
+  if (typeof expected !== "string" || documentChecksum(document, hasherFactory) !== expected) {
+    throw new ValidationError("document checksum does not match its content", {
+      details: { field: "checksum" },
     });
   }
 }

@@ -8,11 +8,10 @@ import {
 } from "../errors/errors.ts";
 import { readDocument } from "../format/read-document.ts";
 import type { BatchOp } from "../format/schemas.ts";
-import { documentChecksum } from "../format/verify-document.ts";
+import { assertSubmittedChecksum } from "../format/verify-document.ts";
 import { captureSnapshot } from "../format/write-document.ts";
 import type { Change } from "../graph/changes.ts";
 import { KnowledgeGraph } from "../graph/knowledge-graph.ts";
-import { isPlainObject } from "../graph/merge-patch.ts";
 import type { GraphEdge, GraphNode, GraphStats, JsonObject, Pattern } from "../graph/types.ts";
 import { assertId } from "../graph/validate.ts";
 import { createSha256, type HasherFactory } from "../integrity/sha256.ts";
@@ -776,15 +775,7 @@ export class GraphStore implements GraphService {
     options: Pick<CommitOptions, "precondition"> = {},
   ): Promise<GraphStats> {
     this.#assertWritable();
-    // A document that carries a checksum must match it (SPEC section 4), whatever its version.
-    if (isPlainObject(document) && "checksum" in document) {
-      const expected = document.checksum;
-      if (typeof expected !== "string" || documentChecksum(document, this.#hasher) !== expected) {
-        throw new ValidationError("document checksum does not match its content", {
-          details: { field: "checksum" },
-        });
-      }
-    }
+    assertSubmittedChecksum(document, this.#hasher);
     const { graph } = readDocument(document, { file: "document", now: this.#now() });
     return this.#admin.run(async () => {
       await this.#withBarrier(() => options.precondition?.(this.#graph));
