@@ -67,7 +67,7 @@ export class EdgeArchive {
     bytes: Uint8Array,
   ): Promise<string> {
     for (let i = 0; i < MAX_ID_CLAIMS; i++) {
-      const id = nextTimestampId(at, (candidate) => taken.has(candidate));
+      const id = nextTimestampId(at, taken);
       try {
         await this.#storage.put(key(id), bytes, { ifNoneMatch: "*" });
         return id;
@@ -93,7 +93,8 @@ export class EdgeArchive {
     const existing = await this.versionIds();
     const id = await this.#claim(at, new Set(existing), versionKey, document.bytes);
     const all = [...new Set([id, ...(await this.versionIds())])].sort(compareTimestampIdsDesc);
-    for (const old of all.slice(this.#options.versionRetention)) {
+    // Never the version being made, even if a clock step made it sort older.
+    for (const old of all.filter((v) => v !== id).slice(Math.max(0, this.#options.versionRetention - 1))) {
       await this.#storage.delete(versionKey(old));
       this.#options.onDeleted("version", old);
     }
@@ -171,8 +172,8 @@ export class EdgeArchive {
     }
     const manifest: BackupManifest = { id, created: at.toISOString(), seq, files };
     await this.#storage.put(`${prefix}${MANIFEST_NAME}`, encodeManifest(manifest));
-    const complete = (await listBackupIds(this.#storage)).filter((b) => b.complete);
-    for (const old of complete.slice(this.#options.backupRetention)) {
+    const complete = (await listBackupIds(this.#storage)).filter((b) => b.complete && b.id !== id);
+    for (const old of complete.slice(Math.max(0, this.#options.backupRetention - 1))) {
       await this.#deleteFiles(old.id);
       this.#options.onDeleted("backup", old.id);
     }

@@ -102,6 +102,7 @@ export async function rebuildFromArchive(
       (applied > 0 ? `, beyond ${applied} journal record(s) that still applied,` : "") +
       " could not be recovered" +
       (source.skipped.length > 0 ? `; also damaged: ${source.skipped.join(", ")}` : ""),
+    lossless: false,
   };
   return { graph, report };
 }

@@ -1,13 +1,7 @@
-import {
-  ConflictError,
-  DawsosError,
-  NotFoundError,
-  UnknownNodeError,
-  ValidationError,
-} from "../errors/errors.ts";
+import { ConflictError, DawsosError, NotFoundError, UnknownNodeError } from "../errors/errors.ts";
 import type { Change } from "./changes.ts";
 import { evaluatePattern, type PatternEvaluation, patternNodeIds } from "./conditions.ts";
-import { isPlainObject, mergePatch } from "./merge-patch.ts";
+import { mergePatch } from "./merge-patch.ts";
 import {
   type Neighborhood,
   type NeighborOptions,
@@ -24,7 +18,7 @@ import {
   nullProto,
   type Pattern,
 } from "./types.ts";
-import { assertEdge, assertId, assertNode, assertPattern } from "./validate.ts";
+import { assertChange, assertEdge, assertId, assertNode, assertPattern } from "./validate.ts";
 
 /** Restores the graph to how it was before an `apply`. */
 export type Undo = () => void;
@@ -185,9 +179,10 @@ export class KnowledgeGraph {
   }
 
   #applyOne(change: Change, steps: UndoStep[]): void {
+    // Shapes and the value domain first: nothing below may throw half-way through a change.
+    assertChange(change);
     switch (change.op) {
       case "put_node": {
-        assertNode(change.node);
         const previous = this.#nodes.get(change.node.id);
         if (previous) this.#swapNode(previous, change.node);
         else this.#attachNode(change.node);
@@ -198,9 +193,6 @@ export class KnowledgeGraph {
         return;
       }
       case "patch_node": {
-        if (!isPlainObject(change.data)) {
-          throw new ValidationError("patch data must be an object", { details: { field: "data" } });
-        }
         const previous = this.#requireNode(change.id);
         const next: GraphNode = {
           ...previous,
@@ -230,7 +222,6 @@ export class KnowledgeGraph {
       }
       case "add_edge": {
         const edge = change.edge;
-        assertEdge(edge);
         if (this.#edges.has(edge.id))
           throw new ConflictError(`edge ${JSON.stringify(edge.id)} already exists`);
         if (!this.#nodes.has(edge.from)) throw new UnknownNodeError(edge.from);
@@ -247,8 +238,6 @@ export class KnowledgeGraph {
         return;
       }
       case "put_pattern": {
-        assertId(change.id, "pattern id");
-        assertPattern(change.pattern);
         const previous = this.#patterns.get(change.id);
         this.#patterns.set(change.id, change.pattern);
         steps.push(() => {

@@ -1,3 +1,12 @@
+import { ValidationError } from "../errors/errors.ts";
+
+/**
+ * Containers deeper than this are refused instead of recursed into. Stored values nest at most
+ * 64 levels (`MAX_NESTING_DEPTH`) inside a document a few levels deep, so this only stops hostile
+ * input (a submitted document checked before validation) from overflowing the stack.
+ */
+export const CANONICAL_MAX_DEPTH = 256;
+
 /**
  * RFC 8785 (JSON Canonicalization Scheme) serialisation.
  *
@@ -12,7 +21,7 @@ export function canonicalJson(value: unknown): string {
 }
 
 /** Appends the canonical form of `value` to `out`; lets callers stream large documents. */
-export function writeCanonical(value: unknown, out: string[]): void {
+export function writeCanonical(value: unknown, out: string[], depth = 0): void {
   if (value === null) {
     out.push("null");
     return;
@@ -33,13 +42,18 @@ export function writeCanonical(value: unknown, out: string[]): void {
     default:
       throw new TypeError(`canonicalJson: cannot serialise a ${typeof value}`);
   }
+  if (depth >= CANONICAL_MAX_DEPTH) {
+    throw new ValidationError(`value nests deeper than ${CANONICAL_MAX_DEPTH} levels`, {
+      details: { field: "(document)" },
+    });
+  }
   if (Array.isArray(value)) {
     out.push("[");
     for (let i = 0; i < value.length; i++) {
       if (i > 0) out.push(",");
       // JSON.stringify turns holes and undefined in arrays into null; so do we.
       const item = value[i];
-      writeCanonical(item === undefined || typeof item === "function" ? null : item, out);
+      writeCanonical(item === undefined || typeof item === "function" ? null : item, out, depth + 1);
     }
     out.push("]");
     return;
@@ -54,7 +68,7 @@ export function writeCanonical(value: unknown, out: string[]): void {
     if (!first) out.push(",");
     first = false;
     out.push(JSON.stringify(key), ":");
-    writeCanonical(item, out);
+    writeCanonical(item, out, depth + 1);
   }
   out.push("}");
 }

@@ -12,11 +12,22 @@ import type { AppendLog } from "../storage/adapter.ts";
  */
 export type Durability = "fsync" | "batched" | "none";
 
+/**
+ * One commit's work, done when its group forms: validate, encode the journal line, apply to
+ * memory. Returns the line and how to undo the apply, or `null` when there is nothing to write.
+ * Throwing refuses this commit alone; it must have changed nothing.
+ */
+export type PrepareCommit = () => { line: string; undo: Undo } | null;
+
 interface Pending {
-  line: string;
-  undo: Undo;
+  prepare: PrepareCommit;
   resolve: () => void;
   reject: (err: unknown) => void;
+}
+
+interface Prepared extends Pending {
+  line: string;
+  undo: Undo;
 }
 
 export interface JournalWriterOptions {
@@ -32,16 +43,21 @@ export interface JournalWriterOptions {
 const encoder = new TextEncoder();
 
 /**
- * Group commit over an append log. Commits are applied to memory at once and wait here; all
- * that arrive while a write is in flight go out together in the next write, with one
+ * Group commit over an append log. Commits queue here; when a group forms, each one is prepared
+ * in turn (validated, encoded, applied to memory), and all of them go out in one write with one
  * fdatasync, so throughput rises with concurrency while each caller still waits for its own
  * record to be durable.
  *
+ * Nothing that is not durable is visible: changes are applied only while their group is being
+ * written, and `settled()` lets a reader wait for that write to finish (the writer then yields
+ * once before preparing the next group, so waiting readers run against exactly the durable
+ * state). A change that is rolled back was therefore never observed.
+ *
  * A failed write or sync is never retried and then acknowledged: the log is cut back to its
- * last good size, every change not yet durable (the failed group and everything queued since)
- * is undone newest first — memory returns to exactly what is durable — and every waiting
- * caller gets the error. If cutting back fails too, the next group tries again before writing,
- * so the writer recovers once the fault clears.
+ * last good size, the group's changes are undone newest first (memory returns to exactly what
+ * is durable) and its callers get the error; commits queued behind it were not applied yet and
+ * are tried in the next group. If cutting back fails, the next group tries again before
+ * writing, so the writer recovers once the fault clears.
  */
 export class JournalWriter {
   readonly #durability: Durability;
@@ -50,6 +66,11 @@ export class JournalWriter {
   #log: AppendLog;
   #pending: Pending[] = [];
   #running: Promise<void> | null = null;
+  #looping = false;
+  /** Resolves when the group being written is settled; set only while changes are applied but not durable. */
+  #inFlight: Promise<void> | null = null;
+  /** A reader waits for `#inFlight`: yield to it before preparing the next group. */
+  #readerWaiting = false;
   /** Bytes of the log that hold acknowledged records. */
   #goodSize: number;
   #needsTruncate = false;
@@ -81,12 +102,30 @@ export class JournalWriter {
     return this.#records;
   }
 
-  /** Queues one commit's journal line; resolves once it is durable (per the durability mode). */
-  enqueue(line: string, undo: Undo): Promise<void> {
+  /**
+   * Queues one commit; `prepare` runs when its group forms. Resolves once its line is durable
+   * (per the durability mode); rejects with what `prepare` threw, or with the write's error.
+   */
+  submit(prepare: PrepareCommit): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.#pending.push({ line, undo, resolve, reject });
-      if (!this.#running) this.#running = this.#loop();
+      this.#pending.push({ prepare, resolve, reject });
+      if (this.#running) return;
+      const run = this.#loop();
+      // The loop finishes synchronously when every queued commit is refused in `prepare`:
+      // then there is nothing to wait for, and no settled promise may stay behind.
+      this.#running = this.#looping ? run : null;
     });
+  }
+
+  /**
+   * `null` when memory holds only durable changes; otherwise a promise that settles when the
+   * group being written does. A reader that awaits it and then reads synchronously (without
+   * another await in between) sees acknowledged changes only.
+   */
+  settled(): Promise<void> | null {
+    if (!this.#inFlight) return null;
+    this.#readerWaiting = true;
+    return this.#inFlight;
   }
 
   /** Resolves when nothing is queued or being written. */
@@ -138,34 +177,71 @@ export class JournalWriter {
   }
 
   async #loop(): Promise<void> {
+    this.#looping = true;
     try {
       while (this.#pending.length > 0) {
-        const group = this.#pending;
-        this.#pending = [];
-        try {
-          if (this.#needsTruncate) {
-            await this.#log.truncate(this.#goodSize);
-            this.#needsTruncate = false;
-          }
-          const text = group.length === 1 ? group[0]!.line : group.map((p) => p.line).join("");
-          await this.#log.append(encoder.encode(text), { sync: this.#durability === "fsync" });
-        } catch (err) {
-          await this.#fail(group, err);
+        if (this.#readerWaiting) {
+          // Readers woken by the last group run now, before the next group touches memory.
+          this.#readerWaiting = false;
+          await yieldToReaders();
           continue;
         }
-        this.#goodSize = this.#log.size;
-        this.#records += group.length;
-        if (this.#marked) for (const p of group) this.#marked.push(p.line);
-        if (this.#durability !== "fsync") this.#scheduleSync();
-        for (const p of group) p.resolve();
-        this.#options.afterWrite?.();
+        const batch = this.#pending;
+        this.#pending = [];
+        let settle!: () => void;
+        const inFlight = new Promise<void>((resolve) => {
+          settle = resolve;
+        });
+        const group: Prepared[] = [];
+        for (const p of batch) {
+          let prepared: ReturnType<PrepareCommit>;
+          try {
+            prepared = p.prepare();
+          } catch (err) {
+            p.reject(err);
+            continue;
+          }
+          if (prepared === null) p.resolve();
+          else {
+            if (group.length === 0) this.#inFlight = inFlight;
+            group.push({ ...p, ...prepared });
+          }
+        }
+        if (group.length === 0) continue;
+        try {
+          await this.#write(group);
+        } finally {
+          this.#inFlight = null;
+          settle();
+        }
       }
     } finally {
+      this.#looping = false;
       this.#running = null;
     }
   }
 
-  async #fail(group: Pending[], err: unknown): Promise<void> {
+  async #write(group: Prepared[]): Promise<void> {
+    try {
+      if (this.#needsTruncate) {
+        await this.#log.truncate(this.#goodSize);
+        this.#needsTruncate = false;
+      }
+      const text = group.length === 1 ? group[0]!.line : group.map((p) => p.line).join("");
+      await this.#log.append(encoder.encode(text), { sync: this.#durability === "fsync" });
+    } catch (err) {
+      await this.#fail(group, err);
+      return;
+    }
+    this.#goodSize = this.#log.size;
+    this.#records += group.length;
+    if (this.#marked) for (const p of group) this.#marked.push(p.line);
+    if (this.#durability !== "fsync") this.#scheduleSync();
+    for (const p of group) p.resolve();
+    this.#options.afterWrite?.();
+  }
+
+  async #fail(group: Prepared[], err: unknown): Promise<void> {
     this.#needsTruncate = true;
     try {
       await this.#log.truncate(this.#goodSize);
@@ -173,10 +249,8 @@ export class JournalWriter {
     } catch {
       // Retried before the next write; until then nothing more is written.
     }
-    const notDurable = [...group, ...this.#pending];
-    this.#pending = [];
-    for (let i = notDurable.length - 1; i >= 0; i--) notDurable[i]!.undo();
-    for (const p of notDurable) p.reject(err);
+    for (let i = group.length - 1; i >= 0; i--) group[i]!.undo();
+    for (const p of group) p.reject(err);
   }
 
   #scheduleSync(): void {
@@ -201,4 +275,17 @@ export class JournalWriter {
   dispose(): void {
     this.#clearTimer();
   }
+}
+
+/**
+ * One macrotask: promise continuations (a reader's `await settled()` and the microtask chain of
+ * middleware behind it) all run before it. `setImmediate` where the runtime has it (Node, Bun),
+ * else a zero timeout.
+ */
+function yieldToReaders(): Promise<void> {
+  const immediate = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate;
+  return new Promise<void>((resolve) => {
+    if (immediate) immediate(resolve);
+    else setTimeout(resolve, 0);
+  });
 }

@@ -445,14 +445,37 @@ describe("GraphStore", () => {
       }
     });
 
-    it("treats a missing graph.json next to versions as damage, not as a fresh start", async () => {
+    it("treats a missing graph.json next to versions as damage: refuses when the journal does not continue one", async () => {
       const store = await open();
       await store.putNode("KEEP", { type: "t" });
       await store.saveVersion();
+      await store.close();
+      await storage.delete("graph.json");
+      const before = await storage.list("");
+      const err = await open().catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: "empty_file" });
+      expect((err as Error).message).toMatch(/graph\.json.*missing.*Nothing was changed/s);
+      expect(await storage.list("")).toEqual(before);
+    });
+
+    it("rebuilds a missing graph.json from the version the journal continues, losing nothing", async () => {
+      const store = await open();
+      await store.putNode("KEEP", { type: "t" });
+      await store.saveVersion();
+      await store.putNode("AFTER", { type: "t" });
+      await store.patchNode("AFTER", { x: 1 });
+      const expected = await bytesOf(store);
       await storage.delete("graph.json");
       const reopened = await open();
-      expect(reopened.graph.hasNode("KEEP")).toBe(true);
-      expect(reopened.recovery?.error.code).toBe("empty_file");
+      expect(await bytesOf(reopened)).toBe(expected);
+      expect(reopened.recovery).toMatchObject({ error: { code: "empty_file" }, lossless: true });
+      expect(reopened.recovery!.lost).toMatch(/^nothing/);
+      expect(reopened.recovery!.journalPreservedAs).toBeUndefined();
+      expect((await storage.list("graph.journal.damaged-")).length).toBe(0);
+      // Reported (and healthy) until acknowledged.
+      const report = await reopened.verify();
+      expect(report.ok).toBe(true);
+      expect(report.files.find((f) => f.key === "recovery/pending.json")?.note).toMatch(/nothing lost/);
     });
   });
 });

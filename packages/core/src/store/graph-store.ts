@@ -13,7 +13,7 @@ import { captureSnapshot } from "../format/write-document.ts";
 import type { Change } from "../graph/changes.ts";
 import { KnowledgeGraph } from "../graph/knowledge-graph.ts";
 import type { GraphEdge, GraphNode, GraphStats, JsonObject, Pattern } from "../graph/types.ts";
-import { assertId } from "../graph/validate.ts";
+import { assertChange, assertId } from "../graph/validate.ts";
 import { createSha256, type HasherFactory } from "../integrity/sha256.ts";
 import { encodeJournalRecord, type JournalRecord } from "../journal/journal-record.ts";
 import { type Durability, JournalWriter } from "../journal/journal-writer.ts";
@@ -34,6 +34,13 @@ import { type Clock, systemClock } from "./clock.ts";
 import { emulatedAppendLog } from "./emulated-append-log.ts";
 import type { GraphService } from "./graph-service.ts";
 import { Mutex } from "./mutex.ts";
+import {
+  acknowledgeRecoveries,
+  type RecoveryReport,
+  readPendingRecoveries,
+  recordRecovery,
+} from "./recovery-report.ts";
+import { findRecoverySource } from "./recovery-source.ts";
 import { resolveBatch, resolveEdge, resolveNodePut } from "./resolve-ops.ts";
 import { readSnapshotFrom, writeSnapshotTo } from "./snapshot-io.ts";
 import {
@@ -51,9 +58,12 @@ import {
   compareTimestampIdsDesc,
   nextTimestampId,
   TIMESTAMP_ID,
+  timestampId,
   timestampIdToIso,
 } from "./timestamp-ids.ts";
-import { type IntegrityReport, verifyStorage } from "./verify-storage.ts";
+import { type IntegrityReport, verifyStorage, withRecoveries } from "./verify-storage.ts";
+
+const RESOLVED: Promise<void> = Promise.resolve();
 
 export interface GraphStoreOptions {
   /** Document used to initialise an empty storage (any accepted format). Default: the shipped seed. */
@@ -103,18 +113,7 @@ export type StoreEvent =
   | { type: "version_deleted"; id: string }
   | { type: "restored"; from: string; backup: string };
 
-/** What open did when `graph.json` or `graph.journal` was damaged (SPEC section 6). */
-export interface RecoveryReport {
-  file: string;
-  error: { code: string; message: string };
-  /** The key(s) the graph was recovered from. */
-  recoveredFrom: string;
-  recoveredSeq: number;
-  /** Where the damaged bytes were kept, if they were. */
-  preservedAs: string | null;
-  /** What could not be recovered, in words. */
-  lost: string;
-}
+export type { RecoveryReport } from "./recovery-report.ts";
 
 export interface VersionInfo {
   id: string;
@@ -168,6 +167,8 @@ export class GraphStore implements GraphService {
   #writer: JournalWriter | null = null;
   #compaction: Promise<unknown> | null = null;
   #closed = false;
+  /** The newest version or backup id this instance made: never handed out again. */
+  #lastIssuedId: string | null = null;
   /** The journal could not be reopened after it was replaced: reopen before the next commit. */
   #journalLost = false;
 
@@ -201,8 +202,15 @@ export class GraphStore implements GraphService {
     return this.#recovery;
   }
 
-  /** Nothing to do: the only writer of its storage is always up to date. */
-  async refresh(): Promise<void> {}
+  /**
+   * Waits until memory holds only acknowledged changes: resolves at once when no group is being
+   * written, else when the group in flight settles. Read `graph` synchronously after awaiting
+   * it (the API does, once per request) and you never see a change that is not durable, nor
+   * one that is rolled back. The single writer never needs to load anything here.
+   */
+  refresh(): Promise<void> {
+    return this.#writer?.settled() ?? RESOLVED;
+  }
 
   /** Checksum of the last snapshot written or loaded. */
   get checksum(): string | null {
@@ -238,9 +246,8 @@ export class GraphStore implements GraphService {
       return this.#recover(err, damaged);
     }
     if (loaded === null) {
-      const hasHistory =
-        (await this.#versionIds()).length > 0 || (await listBackupIds(this.storage)).length > 0;
-      if (!hasHistory) return this.#initialiseFromSeed();
+      if (await this.#isEmptyStorage()) return this.#initialiseFromSeed();
+      // Something was stored here before: a missing graph.json is damage, never a fresh start.
       return this.#recover(new IntegrityError("empty_file", "file is missing", { file: GRAPH_KEY }), null);
     }
     this.#graph = loaded.graph;
@@ -293,15 +300,15 @@ export class GraphStore implements GraphService {
         await this.#openJournal(0);
         await this.#compactLocked(true);
       }
-      this.#recovery = {
+      await this.#reportRecovery({
         file: JOURNAL_KEY,
         error: { code: error.code, message: error.message },
         recoveredFrom: `${GRAPH_KEY} + ${applied} journal record(s)`,
         recoveredSeq: this.#graph.seq,
         preservedAs,
         lost: `${lost} journal record(s) after seq ${this.#graph.seq} could not be applied`,
-      };
-      this.#emit({ type: "recovered", report: this.#recovery });
+        lossless: false,
+      });
       return;
     }
     if (this.readOnly) return;
@@ -374,86 +381,109 @@ export class GraphStore implements GraphService {
     if (this.readOnly) return;
     // The seed as it was loaded, in our checksummed line layout (seq 0): verifiable and
     // streamable at any size, and readable by every loader like any other document.
-    await writeSnapshotTo(this.storage, SEED_KEY, captureSnapshot(graph), this.#hasher);
+    // graph.json first: a crash before the seed file is written leaves a storage that opens
+    // normally; seeded_graph.json present without graph.json always means damage (see #load).
     await this.storage.put(JOURNAL_KEY, new Uint8Array(0));
     await this.#openJournal(0);
     await this.#compactLocked(true);
+    await writeSnapshotTo(this.storage, SEED_KEY, captureSnapshot(graph), this.#hasher);
     this.#emit({ type: "seeded", nodes: graph.nodeCount, edges: graph.edgeCount });
   }
 
   /** Keeps damaged bytes next to the original, under a name no loader picks up. */
   async #preserve(key: string, bytes: Uint8Array): Promise<string> {
-    const existing = new Set((await this.storage.list(`${key}.damaged-`)).map((o) => o.key));
-    const id = nextTimestampId(this.#clock.now(), (candidate) => existing.has(`${key}.damaged-${candidate}`));
+    const prefix = `${key}.damaged-`;
+    const existing = (await this.storage.list(prefix)).map((o) => o.key.slice(prefix.length));
+    const id = nextTimestampId(this.#clock.now(), existing);
     const target = `${key}.damaged-${id}`;
     await this.storage.put(target, bytes);
     return target;
   }
 
+  /** Nothing was ever stored here (no journal, seed file, version or backup): seed it. */
+  async #isEmptyStorage(): Promise<boolean> {
+    if ((await this.storage.list(SEED_KEY)).some((o) => o.key === SEED_KEY)) return false;
+    const journal = (await this.storage.list(JOURNAL_KEY)).find((o) => o.key === JOURNAL_KEY);
+    if (journal && journal.size > 0) return false;
+    return (await this.#versionIds()).length === 0 && (await listBackupIds(this.storage)).length === 0;
+  }
+
   /**
-   * `graph.json` is damaged or missing: load the newest valid version or backup, keep the
-   * damaged bytes aside, and write the recovered graph. Never serves or writes a damaged or
-   * empty graph; with nothing valid it refuses, naming the file.
+   * `graph.json` is damaged (`damaged` holds its bytes) or missing (`null`): rebuild it from the
+   * seed, a version or a backup that the journal continues — losslessly — or, for a damaged
+   * file only, from the newest valid one (reported as lossy). Never serves or writes a damaged
+   * or empty graph, never drops journal records without keeping a copy, and with nothing to
+   * rebuild from refuses, naming the file and changing nothing.
    */
   async #recover(error: IntegrityError, damaged: Uint8Array | null): Promise<void> {
-    const candidates = [
-      ...(await this.#versionIds()).map((id) => ({ id, key: versionKey(id) })),
-      ...(await listBackupIds(this.storage))
-        .filter((b) => b.complete)
-        .map((b) => ({ id: b.id, key: `${backupPrefix(b.id)}${GRAPH_KEY}` })),
-    ].sort((a, b) => compareTimestampIdsDesc(a.id, b.id));
-    const skipped: string[] = [];
-    for (const candidate of candidates) {
-      let loaded: Awaited<ReturnType<typeof readSnapshotFrom>>;
-      try {
-        loaded = await readSnapshotFrom(this.storage, candidate.key, {
-          hasher: this.#hasher,
-          now: this.#now(),
-        });
-      } catch (err) {
-        if (!(err instanceof IntegrityError)) throw err;
-        skipped.push(candidate.key);
-        continue;
-      }
-      if (!loaded) continue;
-      this.#graph = loaded.graph;
-      // Journal records that continue the recovered snapshot still apply.
-      const journal = (await this.storage.get(JOURNAL_KEY))?.body ?? new Uint8Array(0);
-      let applied = 0;
-      for (const record of scanJournal(journal, this.#hasher).records) {
-        if (record.seq <= this.#graph.seq) continue;
-        if (this.#applyRecord(record)) break;
-        applied++;
-      }
-      let preservedAs: string | null = null;
-      if (!this.readOnly) {
-        if (damaged && damaged.length > 0) preservedAs = await this.#preserve(GRAPH_KEY, damaged);
-        if (journal.length > 0) await this.#preserve(JOURNAL_KEY, journal);
-        // Journal first: a crash before graph.json is rewritten leaves it damaged, and the
-        // next open simply recovers again.
+    const journal = (await this.storage.get(JOURNAL_KEY))?.body ?? new Uint8Array(0);
+    const scan = scanJournal(journal, this.#hasher);
+    const { source, damaged: skipped } = await findRecoverySource(this.storage, scan.records, {
+      hasher: this.#hasher,
+      now: this.#now(),
+    });
+    const lossless = source?.lossless === true && scan.corrupt === null;
+    if (!source || (damaged === null && !lossless)) {
+      const why =
+        damaged === null
+          ? "it is missing, and graph.journal does not continue the seed, a version or a backup"
+          : `${error.message.replace(`${GRAPH_KEY}: `, "")}; no valid version or backup to recover from`;
+      throw new IntegrityError(
+        error.code as IntegrityCode,
+        `${why}${skipped.length > 0 ? ` (damaged too: ${skipped.join(", ")})` : ""}. Nothing was changed. ` +
+          "To continue from a saved version, copy it over graph.json (e.g. graph_<id>.json); to start afresh, move the directory aside.",
+        { file: GRAPH_KEY, cause: error },
+      );
+    }
+    this.#graph = source.graph;
+    let preservedAs: string | null = null;
+    let journalPreservedAs: string | undefined;
+    if (!this.readOnly) {
+      if (damaged && damaged.length > 0) preservedAs = await this.#preserve(GRAPH_KEY, damaged);
+      if (lossless) {
+        // Every record is in the rebuilt graph: the compaction below folds them into graph.json
+        // and only then replaces the journal, so a crash in between loses nothing either.
+        await this.#openJournal(scan.records.length);
+      } else {
+        // Records that could not be applied are dropped from the live journal: keep a copy first.
+        if (journal.length > 0) journalPreservedAs = await this.#preserve(JOURNAL_KEY, journal);
         await this.storage.put(JOURNAL_KEY, new Uint8Array(0));
         await this.#openJournal(0);
-        await this.#compactLocked(true);
       }
-      this.#recovery = {
-        file: GRAPH_KEY,
-        error: { code: error.code, message: error.message },
-        recoveredFrom: applied > 0 ? `${candidate.key} + ${applied} journal record(s)` : candidate.key,
-        recoveredSeq: this.#graph.seq,
-        preservedAs,
-        lost:
-          `changes made after ${candidate.key} was written (${timestampIdToIso(candidate.id)}) could not be recovered` +
-          (skipped.length > 0 ? `; also damaged: ${skipped.join(", ")}` : ""),
-      };
-      this.#emit({ type: "recovered", report: this.#recovery });
-      return;
+      await this.#compactLocked(true);
     }
-    throw new IntegrityError(
-      error.code as IntegrityCode,
-      `${error.message.replace(`${GRAPH_KEY}: `, "")}; no valid version or backup to recover from` +
-        (skipped.length > 0 ? ` (damaged too: ${skipped.join(", ")})` : ""),
-      { file: GRAPH_KEY, cause: error },
-    );
+    const from = source.applied > 0 ? `${source.key} + ${source.applied} journal record(s)` : source.key;
+    const lostText = lossless
+      ? `nothing: ${GRAPH_KEY} was rebuilt from ${source.key} and every journal record`
+      : `changes after ${source.key} (seq ${source.graph.seq}${source.id ? `, saved ${timestampIdToIso(source.id)}` : ""}) that the journal did not hold could not be recovered` +
+        (scan.corrupt ? `; the journal is damaged at line ${scan.corrupt.line}` : "") +
+        (skipped.length > 0 ? `; also damaged: ${skipped.join(", ")}` : "");
+    await this.#reportRecovery({
+      file: GRAPH_KEY,
+      error: { code: error.code, message: error.message },
+      recoveredFrom: from,
+      recoveredSeq: this.#graph.seq,
+      preservedAs,
+      ...(journalPreservedAs ? { journalPreservedAs } : {}),
+      lost: lostText,
+      lossless,
+    });
+  }
+
+  /** Keeps the report for this open and, when writable, until an operator acknowledges it. */
+  async #reportRecovery(report: RecoveryReport): Promise<void> {
+    this.#recovery = { ...report, at: this.#now() };
+    if (!this.readOnly) await recordRecovery(this.storage, this.#recovery);
+    this.#emit({ type: "recovered", report: this.#recovery });
+  }
+
+  /**
+   * Acknowledges the pending recovery reports (`dawsos verify --ack-recovery`): `verify` stops
+   * reporting them. Returns how many there were.
+   */
+  async acknowledgeRecovery(): Promise<number> {
+    this.#assertWritable();
+    return this.#admin.run(() => acknowledgeRecoveries(this.storage, timestampId(this.#clock.now())));
   }
 
   // ---------------------------------------------------------------- mutations
@@ -464,11 +494,26 @@ export class GraphStore implements GraphService {
   }
 
   /**
-   * Applies change records all-or-nothing and resolves once they are durable. Invalid changes
-   * throw before anything changes; a failed write rolls memory back to what is durable.
-   * Resolves to the graph's `seq` after the change.
+   * Applies change records all-or-nothing and resolves once they are durable. Each change is
+   * validated and encoded into its journal record before it touches memory, so a refused
+   * change (bad value, failed precondition, missing node) applies nothing. Changes become
+   * visible to readers that wait on `refresh()` only once durable; a failed write rolls memory
+   * back, and nobody saw it. Resolves to the graph's `seq` after the change.
    */
   async commit(changes: readonly Change[], options: CommitOptions = {}): Promise<number> {
+    return this.#commit(options.changes ?? (() => changes), options.precondition);
+  }
+
+  /**
+   * The one commit path. `build` (and `precondition`) run when the commit's group forms, after
+   * every earlier commit was applied, so what they read is what the change applies to;
+   * `applied` runs right after the apply, for results that must describe this very change.
+   */
+  async #commit(
+    build: () => readonly Change[],
+    precondition?: (graph: KnowledgeGraph) => void,
+    applied?: (graph: KnowledgeGraph) => void,
+  ): Promise<number> {
     this.#assertWritable();
     if (this.#journalLost) {
       await this.#withBarrier(async () => {
@@ -477,12 +522,29 @@ export class GraphStore implements GraphService {
     }
     while (this.#barrier) await this.#barrier;
     this.#assertWritable();
-    // Preconditions run synchronously right before the apply, so nothing can slip in between.
-    options.precondition?.(this.#graph);
-    const resolved = options.changes ? options.changes() : changes;
-    const undo = this.#graph.apply(resolved);
-    const seq = this.#graph.seq;
-    await this.#writer!.enqueue(encodeJournalRecord(seq, resolved, this.#hasher), undo);
+    let seq = this.#graph.seq;
+    await this.#writer!.submit(() => {
+      const graph = this.#graph;
+      precondition?.(graph);
+      const resolved = build();
+      if (resolved.length === 0) {
+        seq = graph.seq;
+        return null;
+      }
+      for (let i = 0; i < resolved.length; i++) {
+        try {
+          assertChange(resolved[i]!);
+        } catch (err) {
+          if (err instanceof DawsosError) err.changeIndex = i;
+          throw err;
+        }
+      }
+      const line = encodeJournalRecord(graph.seq + resolved.length, resolved, this.#hasher);
+      const undo = graph.apply(resolved);
+      seq = graph.seq;
+      applied?.(graph);
+      return { line, undo };
+    });
     return seq;
   }
 
@@ -495,28 +557,32 @@ export class GraphStore implements GraphService {
     assertId(id, "node id");
     let created = false;
     let change: Extract<Change, { op: "put_node" }> | undefined;
-    await this.commit([], {
-      precondition: (graph) => {
-        options.precondition?.(graph);
-        // Resolved here, after any wait, so created_at and `created` describe the node as it is now.
-        change = resolveNodePut(graph, id, input, this.#now());
-        created = !graph.hasNode(id);
-      },
-      changes: () => [change!],
-    });
+    await this.#commit(() => {
+      // Resolved when applied, so created_at and `created` describe the node as it is then.
+      change = resolveNodePut(this.#graph, id, input, this.#now());
+      created = !this.#graph.hasNode(id);
+      return [change];
+    }, options.precondition);
     return { node: change!.node, created };
   }
 
   /** Merges `data` into the node's data (JSON merge patch). */
   async patchNode(id: string, data: JsonObject, options: CommitOptions = {}): Promise<GraphNode> {
     assertId(id, "node id");
-    await this.commit([{ op: "patch_node", at: this.#now(), id, data }], options);
-    return this.#graph.getNode(id)!;
+    let node: GraphNode | undefined;
+    await this.#commit(
+      () => [{ op: "patch_node", at: this.#now(), id, data }],
+      options.precondition,
+      (graph) => {
+        node = graph.getNode(id);
+      },
+    );
+    return node!;
   }
 
   /** Deletes a node and its edges. */
   async deleteNode(id: string, options: CommitOptions = {}): Promise<void> {
-    await this.commit([{ op: "delete_node", at: this.#now(), id }], options);
+    await this.#commit(() => [{ op: "delete_node", at: this.#now(), id }], options.precondition);
   }
 
   async addEdge(input: {
@@ -527,23 +593,29 @@ export class GraphStore implements GraphService {
     id?: string;
     metadata?: JsonObject;
   }): Promise<GraphEdge> {
-    const change = resolveEdge(this.#graph, input, this.#now(), new Set());
-    await this.commit([change]);
-    return change.edge;
+    let change: Extract<Change, { op: "add_edge" }> | undefined;
+    await this.#commit(() => {
+      change = resolveEdge(this.#graph, input, this.#now(), new Set());
+      return [change];
+    });
+    return change!.edge;
   }
 
   async deleteEdge(id: string): Promise<void> {
-    await this.commit([{ op: "delete_edge", at: this.#now(), id }]);
+    await this.#commit(() => [{ op: "delete_edge", at: this.#now(), id }]);
   }
 
   async putPattern(id: string, pattern: Pattern): Promise<{ created: boolean }> {
-    const created = this.#graph.getPattern(id) === undefined;
-    await this.commit([{ op: "put_pattern", at: this.#now(), id, pattern }]);
+    let created = false;
+    await this.#commit(() => {
+      created = this.#graph.getPattern(id) === undefined;
+      return [{ op: "put_pattern", at: this.#now(), id, pattern }];
+    });
     return { created };
   }
 
   async deletePattern(id: string): Promise<void> {
-    await this.commit([{ op: "delete_pattern", at: this.#now(), id }]);
+    await this.#commit(() => [{ op: "delete_pattern", at: this.#now(), id }]);
   }
 
   /**
@@ -551,15 +623,20 @@ export class GraphStore implements GraphService {
    * failing operation throws a `ValidationError` whose details name its index; nothing is applied.
    */
   async applyBatch(ops: readonly BatchOp[]): Promise<{ applied: number; seq: number }> {
-    const changes = resolveBatch(this.#graph, ops, this.#now());
+    let count = 0;
     try {
-      const seq = await this.commit(changes);
-      return { applied: changes.length, seq };
+      const seq = await this.#commit(() => {
+        const changes = resolveBatch(this.#graph, ops, this.#now());
+        count = changes.length;
+        return changes;
+      });
+      return { applied: count, seq };
     } catch (err) {
       if (err instanceof DawsosError && err.changeIndex !== undefined) {
+        const path = (err.details as { path?: unknown } | undefined)?.path;
         throw new ValidationError(`op ${err.changeIndex}: ${err.message}`, {
           cause: err,
-          details: { index: err.changeIndex, code: err.code },
+          details: { index: err.changeIndex, code: err.code, ...(path === undefined ? {} : { path }) },
         });
       }
       throw err;
@@ -662,19 +739,26 @@ export class GraphStore implements GraphService {
   async saveVersion(): Promise<SavedVersion> {
     this.#assertWritable();
     return this.#admin.run(async () => {
-      const existing = new Set(await this.#versionIds());
+      const existing = await this.#versionIds();
       const at = this.#clock.now();
-      const id = nextTimestampId(at, (candidate) => existing.has(candidate));
+      const id = this.#issueId(at, existing);
       const { checksum } = await this.#compactLocked(false);
       const { size } = await this.#copy(GRAPH_KEY, versionKey(id));
-      const keep = this.#options.versionRetention ?? 20;
-      const all = [id, ...existing].sort(compareTimestampIdsDesc);
-      for (const old of all.slice(keep)) {
+      const keep = Math.max(1, this.#options.versionRetention ?? 20);
+      // The version just made always stays; the oldest others go.
+      for (const old of existing.slice(keep - 1)) {
         await this.storage.delete(versionKey(old));
         this.#emit({ type: "version_deleted", id: old });
       }
       return { id, checksum, created: at.toISOString(), size };
     });
+  }
+
+  /** A new version or backup id, newer than `existing` and than any this instance made before. */
+  #issueId(at: Date, existing: readonly string[]): string {
+    const id = nextTimestampId(at, this.#lastIssuedId ? [...existing, this.#lastIssuedId] : existing);
+    this.#lastIssuedId = id;
+    return id;
   }
 
   /** Copies a stored file (streaming when possible); returns its size and SHA-256. */
@@ -819,11 +903,14 @@ export class GraphStore implements GraphService {
    * `graphBytes` when given — the original file during a migration), copies of the other
    * state files, then `manifest.json` last. Then applies retention. Runs under `#admin`.
    */
-  async #createBackup(graphBytes: Uint8Array | null): Promise<BackupInfo> {
+  async #createBackup(graphBytes: Uint8Array | null, protect: readonly string[] = []): Promise<BackupInfo> {
     const existing = await listBackupIds(this.storage);
-    const taken = new Set(existing.map((b) => b.id));
     const at = this.#clock.now();
-    const id = nextTimestampId(at, (candidate) => taken.has(candidate));
+    // The last id handed out counts too: a deleted newest backup's id is not reused either.
+    const id = this.#issueId(
+      at,
+      existing.map((b) => b.id),
+    );
     const prefix = backupPrefix(id);
     const files: BackupFile[] = [];
     if (graphBytes) {
@@ -843,13 +930,13 @@ export class GraphStore implements GraphService {
     const manifest: BackupManifest = { id, created: at.toISOString(), seq: this.#graph.seq, files };
     await this.storage.put(`${prefix}${MANIFEST_NAME}`, encodeManifest(manifest));
     this.#emit({ type: "backup_created", id });
-    const keep = this.#options.backupRetention ?? 30;
-    const complete = [{ id, complete: true }, ...existing.filter((b) => b.complete)].sort((a, b) =>
-      compareTimestampIdsDesc(a.id, b.id),
-    );
-    for (const old of complete.slice(keep)) {
-      await this.#deleteBackupFiles(old.id);
-      this.#emit({ type: "backup_deleted", id: old.id, reason: "retention" });
+    // Retention never removes the backup just made, nor what the caller protects (the backup a
+    // restore is reading from); the oldest others go.
+    const keep = Math.max(1, this.#options.backupRetention ?? 30);
+    const others = existing.filter((b) => b.complete && !protect.includes(b.id)).map((b) => b.id);
+    for (const old of others.slice(Math.max(0, keep - 1 - protect.length))) {
+      await this.#deleteBackupFiles(old);
+      this.#emit({ type: "backup_deleted", id: old, reason: "retention" });
     }
     return manifest;
   }
@@ -888,7 +975,7 @@ export class GraphStore implements GraphService {
       });
       if (!loaded) throw new NotFoundError(`backup ${id} has no graph.json`);
       const graph = loaded.graph;
-      const safety = await this.#createBackup(null);
+      const safety = await this.#createBackup(null, [id]);
       // The other state files are small (seed, workflow history): copied back whole.
       for (const file of manifest.files) {
         if (file.name === GRAPH_KEY) continue;
@@ -937,7 +1024,10 @@ export class GraphStore implements GraphService {
   /** Verifies every stored file: graph, journal, versions, backups, seed and workflow history. */
   async verify(): Promise<IntegrityReport> {
     const report = await verifyStorage(this.storage, { hasher: this.#hasher, now: this.#now() });
-    return this.#recovery ? { ...report, recovery: this.#recovery } : report;
+    const pending = await readPendingRecoveries(this.storage);
+    // A read-only open recovers in memory only: its report is not stored, but it is just as real.
+    if (this.#recovery && !pending.some((r) => r.at === this.#recovery!.at)) pending.push(this.#recovery);
+    return withRecoveries(report, pending);
   }
 
   /**

@@ -32,17 +32,35 @@ export function timestampIdToIso(id: string): string {
   return `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}.000Z`;
 }
 
-/** Orders ids newest first, treating the `-N` suffix numerically. */
-export function compareTimestampIdsDesc(a: string, b: string): number {
-  const [baseA, nA] = a.split("-");
-  const [baseB, nB] = b.split("-");
-  if (baseA !== baseB) return baseA! < baseB! ? 1 : -1;
-  return Number(nB ?? 1) - Number(nA ?? 1);
+/** `[base, n]` of an id: `20260101_120000` is n = 1, `20260101_120000-7` is n = 7. */
+function parts(id: string): [string, number] {
+  const dash = id.indexOf("-");
+  return dash < 0 ? [id, 1] : [id.slice(0, dash), Number(id.slice(dash + 1))];
 }
 
-/** The first free id for `at`: the bare timestamp, then `-2`, `-3`, … */
-export function nextTimestampId(at: Date, taken: (id: string) => boolean): string {
+/** Orders ids newest first, treating the `-N` suffix numerically (`-10` after `-9`). */
+export function compareTimestampIdsDesc(a: string, b: string): number {
+  const [baseA, nA] = parts(a);
+  const [baseB, nB] = parts(b);
+  if (baseA !== baseB) return baseA < baseB ? 1 : -1;
+  return nB - nA;
+}
+
+/**
+ * The id for something made at `at`, newer than every id in `existing` (SPEC section 6: ids
+ * are unique within one second and sort in creation order): the bare timestamp when its second
+ * is new, else the newest id's second with the next `-N`. A freed id is never handed out again
+ * (retention deleting `…_120000` must not make the next backup reuse it and sort oldest), and a
+ * clock that steps back still yields an id that sorts newest.
+ */
+export function nextTimestampId(at: Date, existing: Iterable<string>): string {
   const base = timestampId(at);
-  if (!taken(base)) return base;
-  for (let n = 2; ; n++) if (!taken(`${base}-${n}`)) return `${base}-${n}`;
+  let newest: [string, number] | null = null;
+  for (const id of existing) {
+    if (!TIMESTAMP_ID.test(id)) continue;
+    const p = parts(id);
+    if (newest === null || p[0] > newest[0] || (p[0] === newest[0] && p[1] > newest[1])) newest = p;
+  }
+  if (newest === null || base > newest[0]) return base;
+  return `${newest[0]}-${newest[1] + 1}`;
 }

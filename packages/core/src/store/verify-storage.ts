@@ -5,7 +5,7 @@ import { createSha256, type HasherFactory } from "../integrity/sha256.ts";
 import { scanJournal } from "../journal/read-journal.ts";
 import type { StorageAdapter } from "../storage/adapter.ts";
 import { listBackupIds, readManifest, verifyBackupFiles } from "./backup-files.ts";
-import type { RecoveryReport } from "./graph-store.ts";
+import { RECOVERY_REPORTS_KEY, type RecoveryReport } from "./recovery-report.ts";
 import { readSnapshotFrom } from "./snapshot-io.ts";
 import {
   backupPrefix,
@@ -139,6 +139,30 @@ export async function verifyStateFiles(
       files.push(failure(backupPrefix(id), err));
     }
   }
+}
+
+/**
+ * Adds the recoveries no operator has acknowledged yet: one entry under `recovery/` each. A
+ * recovery that lost acknowledged changes is damage until acknowledged (`ok: false`), so
+ * `dawsos verify` keeps exiting 1 after a lossy recovery instead of calling the storage healthy.
+ */
+export function withRecoveries(report: IntegrityReport, pending: readonly RecoveryReport[]): IntegrityReport {
+  if (pending.length === 0) return report;
+  const files = [...report.files];
+  for (const recovery of pending) {
+    const what = `recovered ${recovery.file}${recovery.at ? ` at ${recovery.at}` : ""} from ${recovery.recoveredFrom}`;
+    const ack = "acknowledge with `dawsos verify --ack-recovery`";
+    files.push(
+      recovery.lossless
+        ? { key: RECOVERY_REPORTS_KEY, ok: true, note: `${what}; nothing lost (${ack})` }
+        : {
+            key: RECOVERY_REPORTS_KEY,
+            ok: false,
+            error: { code: "data_lost", message: `${what}; lost: ${recovery.lost} (${ack})` },
+          },
+    );
+  }
+  return { ok: files.every((f) => f.ok), files, recovery: pending[pending.length - 1] };
 }
 
 /** Every record's checksum, and that consecutive records continue each other's `seq`. */
