@@ -48,9 +48,22 @@ async function withStore<T>(
 program
   .command("verify")
   .description("check every stored file (graph, journal, versions, backups); exit 1 if any is damaged")
-  .action(async () => {
+  .option(
+    "--ack-recovery",
+    "acknowledge the recovery reports shown so far (takes the writer lock); a lossy recovery fails verify until then",
+  )
+  .action(async (options: { ackRecovery?: boolean }) => {
     progress(`verifying ${dir()}`);
-    const report = await withStore(false, ({ store }) => store.verify());
+    const report = await withStore(
+      options.ackRecovery === true,
+      async ({ store }) => {
+        if (!options.ackRecovery) return store.verify();
+        const acknowledged = await store.acknowledgeRecovery();
+        progress(`acknowledged ${acknowledged} recovery report(s)`);
+        return store.verify();
+      },
+      { mustExist: true },
+    );
     for (const file of report.files) {
       say(
         `${file.ok ? "ok     " : "DAMAGED"}  ${file.key}${file.error ? `  [${file.error.code}] ${file.error.message}` : ""}${file.note ? `  (${file.note})` : ""}`,

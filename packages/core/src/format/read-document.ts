@@ -1,4 +1,5 @@
 import { IntegrityError, ValidationError } from "../errors/errors.ts";
+import { assertJsonValue } from "../graph/json-value.ts";
 import { KnowledgeGraph } from "../graph/knowledge-graph.ts";
 import { isPlainObject, setOwn } from "../graph/merge-patch.ts";
 import {
@@ -107,6 +108,13 @@ export function readDocument(raw: unknown, options: DocumentReadOptions): ReadDo
   if (metadata.created === undefined) metadata.created = now;
   const extras = nullProto<unknown>();
   for (const key of Object.keys(doc)) if (!DOCUMENT_MEMBERS.has(key)) extras[key] = doc[key];
+  // Document-level values are written back verbatim: the same value domain as records.
+  try {
+    for (const key of Object.keys(metadata)) assertJsonValue(metadata[key], `metadata.${key}`);
+    for (const key of Object.keys(extras)) assertJsonValue(extras[key], key);
+  } catch (err) {
+    fail((err as Error).message, file, "(document)", (err as ValidationError).details);
+  }
 
   const graph = new KnowledgeGraph({ seq: typeof doc.seq === "number" ? doc.seq : 0, metadata, extras });
   const rawNodes = doc.nodes as JsonObject;

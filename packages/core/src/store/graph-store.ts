@@ -859,8 +859,10 @@ export class GraphStore implements GraphService {
     options: Pick<CommitOptions, "precondition"> = {},
   ): Promise<GraphStats> {
     this.#assertWritable();
-    assertSubmittedChecksum(document, this.#hasher);
+    // Validate first (value domain, nesting, references), then the checksum: a bad document
+    // fails before anything — backups included — is written.
     const { graph } = readDocument(document, { file: "document", now: this.#now() });
+    assertSubmittedChecksum(document, this.#hasher);
     return this.#admin.run(async () => {
       await this.#withBarrier(() => options.precondition?.(this.#graph));
       await this.#createBackup(null);
