@@ -17,4 +17,5 @@ export { investmentFrameworkSeed } from "./seed/investment-framework.ts";
 export * from "./sessions/index.ts";
 export * from "./storage/index.ts";
 export * from "./store/index.ts";
+export * from "./util/index.ts";
 export * from "./workflows/index.ts";

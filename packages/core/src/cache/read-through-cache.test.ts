@@ -3,7 +3,7 @@ import { z } from "zod";
 import { NotFoundError, UpstreamError } from "../errors/errors.ts";
 import { bytesToText } from "../storage/adapter.ts";
 import { MemoryStorage } from "../storage/memory-storage.ts";
-import { ManualClock } from "../store/clock.ts";
+import { ManualClock } from "../util/clock.ts";
 import { type CacheEvent, ReadThroughCache } from "./read-through-cache.ts";
 
 const valueSchema = z.object({ n: z.number() });

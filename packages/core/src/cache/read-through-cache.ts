@@ -1,7 +1,7 @@
 import type { ZodType } from "zod";
 import { DawsosError, InvalidIdError, UpstreamError } from "../errors/errors.ts";
 import { bytesToText, type StorageAdapter } from "../storage/adapter.ts";
-import { type Clock, systemClock } from "../store/clock.ts";
+import { type Clock, systemClock } from "../util/clock.ts";
 import { type CacheStats, type Loaded, TTLCache, type TTLEntry } from "./ttl-cache.ts";
 
 /** A persisted entry, `cache/<namespace>/<key>.json` (SPEC section 3). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { NotFoundError, UpstreamError } from "../errors/errors.ts";
-import { ManualClock } from "../store/clock.ts";
+import { ManualClock } from "../util/clock.ts";
 import { TTLCache } from "./ttl-cache.ts";
 
 describe("TTLCache", () => {

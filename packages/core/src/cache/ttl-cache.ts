@@ -1,5 +1,5 @@
 import { ValidationError } from "../errors/errors.ts";
-import { type Clock, systemClock } from "../store/clock.ts";
+import { type Clock, systemClock } from "../util/clock.ts";
 
 /** One cached value with its times (milliseconds since the epoch). */
 export interface TTLEntry<V> {

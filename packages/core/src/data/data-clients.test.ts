@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ManualClock } from "../store/clock.ts";
+import { ManualClock } from "../util/clock.ts";
 import { FredClient } from "./fred-client.ts";
 import type { Fetch } from "./provider-http.ts";
 import { QuoteClient } from "./quote-client.ts";

@@ -1,7 +1,7 @@
 import { type CacheEvent, ReadThroughCache } from "../cache/read-through-cache.ts";
 import type { CacheStats } from "../cache/ttl-cache.ts";
 import type { StorageAdapter } from "../storage/adapter.ts";
-import type { Clock } from "../store/clock.ts";
+import type { Clock } from "../util/clock.ts";
 import {
   assertFredUnits,
   FredClient,

@@ -1,6 +1,7 @@
 import { RateLimitedError, UpstreamError } from "../errors/errors.ts";
-import { type Clock, systemClock } from "../store/clock.ts";
-import { backoffDelay, parseRetryAfter, RequestBudget, realSleep, type Sleep } from "./rate-limit.ts";
+import { type Clock, systemClock } from "../util/clock.ts";
+import { sleep as realSleep, type Sleep } from "../util/sleep.ts";
+import { backoffDelay, parseRetryAfter, RequestBudget } from "./rate-limit.ts";
 
 /** The `fetch` a data client uses: injected, so each runtime (and each test) passes its own. */
 export type Fetch = (input: string | URL, init?: RequestInit) => Promise<Response>;

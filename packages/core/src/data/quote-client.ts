@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { NotConfiguredError, NotFoundError, UpstreamError, ValidationError } from "../errors/errors.ts";
-import { type Clock, systemClock } from "../store/clock.ts";
+import { type Clock, systemClock } from "../util/clock.ts";
 import { ProviderHttp, type ProviderOptions } from "./provider-http.ts";
 
 export const DEFAULT_FMP_BASE_URL = "https://financialmodelingprep.com/api";

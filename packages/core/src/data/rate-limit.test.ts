@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { RateLimitedError } from "../errors/errors.ts";
-import { ManualClock } from "../store/clock.ts";
+import { ManualClock } from "../util/clock.ts";
 import { backoffDelay, parseRetryAfter, RequestBudget } from "./rate-limit.ts";
 
 /** A sleep that moves the manual clock instead of waiting, and remembers what it was asked. */

@@ -1,11 +1,6 @@
 import { RateLimitedError, ValidationError } from "../errors/errors.ts";
-import { type Clock, systemClock } from "../store/clock.ts";
-
-/** Waits `ms` milliseconds. Injected so tests can move a `ManualClock` instead of waiting. */
-export type Sleep = (ms: number) => Promise<void>;
-
-/** The real `Sleep`: a timer. */
-export const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+import { type Clock, systemClock } from "../util/clock.ts";
+import { sleep as realSleep, type Sleep } from "../util/sleep.ts";
 
 const WINDOW_MS = 60_000;
 

@@ -18,7 +18,6 @@ import { encodeJournalRecord } from "../journal/journal-record.ts";
 import { investmentFrameworkSeed } from "../seed/investment-framework.ts";
 import type { StorageAdapter } from "../storage/adapter.ts";
 import { assertGraphStorage } from "../storage/graph-capabilities.ts";
-import { type Clock, systemClock } from "../store/clock.ts";
 import type { GraphService } from "../store/graph-service.ts";
 import type {
   BackupInfo,
@@ -27,10 +26,11 @@ import type {
   SavedVersion,
   VersionInfo,
 } from "../store/graph-store.ts";
-import { Mutex } from "../store/mutex.ts";
 import { resolveBatch, resolveEdge, resolveNodePut } from "../store/resolve-ops.ts";
 import { SEED_KEY } from "../store/storage-keys.ts";
 import type { IntegrityReport } from "../store/verify-storage.ts";
+import { type Clock, systemClock } from "../util/clock.ts";
+import { Mutex } from "../util/mutex.ts";
 import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF, sleep } from "./backoff.ts";
 import { EdgeArchive } from "./edge-archive.ts";
 import { type EdgeEvent, isPreconditionFailed } from "./edge-events.ts";

@@ -3,6 +3,7 @@ import { parseJsonDocument } from "../format/read-document.ts";
 import { type WorkflowRun, workflowHistorySchema, workflowRunSchema } from "../format/schemas.ts";
 import type { StorageAdapter } from "../storage/adapter.ts";
 import { HISTORY_KEY } from "../store/storage-keys.ts";
+import { Mutex } from "../util/mutex.ts";
 
 export interface WorkflowHistoryOptions {
   /** Runs kept, oldest dropped first. Default 100 (as the original system). */
@@ -21,7 +22,7 @@ export class WorkflowHistory {
   readonly #storage: StorageAdapter;
   readonly #limit: number;
   readonly #key: string;
-  #tail: Promise<unknown> = Promise.resolve();
+  readonly #lock = new Mutex();
 
   constructor(storage: StorageAdapter, options: WorkflowHistoryOptions = {}) {
     this.#storage = storage;
@@ -52,14 +53,12 @@ export class WorkflowHistory {
     if (!checked.success) {
       return Promise.reject(new ValidationError("invalid workflow run", { details: checked.error.issues }));
     }
-    const next = this.#tail.then(async () => {
+    return this.#lock.run(async () => {
       const runs = await this.all();
       runs.push(run);
       const kept = runs.slice(Math.max(0, runs.length - this.#limit));
       await this.#storage.put(this.#key, `${JSON.stringify(kept, null, 2)}\n`);
     });
-    this.#tail = next.catch(() => undefined);
-    return next;
   }
 
   /** Runs newest first, optionally of one workflow, at most `limit`. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { MemoryStorage } from "../storage/memory-storage.ts";
-import { ManualClock } from "../store/clock.ts";
+import { ManualClock } from "../util/clock.ts";
 import { SESSION_ID, SessionStore } from "./session-store.ts";
 
 describe("SessionStore", () => {

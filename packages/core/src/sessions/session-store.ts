@@ -2,8 +2,8 @@ import { hasCode, NotFoundError, ValidationError } from "../errors/errors.ts";
 import { parseJsonDocument } from "../format/read-document.ts";
 import { toHex } from "../integrity/sha256.ts";
 import type { StorageAdapter } from "../storage/adapter.ts";
-import { type Clock, systemClock } from "../store/clock.ts";
-import { Mutex } from "../store/mutex.ts";
+import { type Clock, systemClock } from "../util/clock.ts";
+import { Mutex } from "../util/mutex.ts";
 
 export interface ChatMessage {
   role: "user" | "assistant";

@@ -1,4 +1,5 @@
 import type { AppendLog, StorageAdapter } from "../storage/adapter.ts";
+import { Mutex } from "../util/mutex.ts";
 
 /**
  * An `AppendLog` for adapters without a native one: keeps the log's bytes in memory and
@@ -8,12 +9,8 @@ import type { AppendLog, StorageAdapter } from "../storage/adapter.ts";
  */
 export async function emulatedAppendLog(storage: StorageAdapter, key: string): Promise<AppendLog> {
   let bytes = (await storage.get(key))?.body ?? new Uint8Array(0);
-  let tail: Promise<unknown> = Promise.resolve();
-  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
-    const result = tail.then(fn);
-    tail = result.catch(() => undefined);
-    return result;
-  };
+  const lock = new Mutex();
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => lock.run(fn);
   return {
     get size() {
       return bytes.length;

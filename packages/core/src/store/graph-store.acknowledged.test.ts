@@ -8,7 +8,7 @@ import type { PutOptions, PutResult } from "../storage/adapter.ts";
 import { bytesToText } from "../storage/adapter.ts";
 import { MemoryStorage } from "../storage/memory-storage.ts";
 import { RecordingStorage } from "../testing/recording-storage.ts";
-import { ManualClock } from "./clock.ts";
+import { ManualClock } from "../util/clock.ts";
 import { GraphStore } from "./graph-store.ts";
 
 const SEED = {

@@ -4,7 +4,7 @@ import { encodeDocument } from "../format/write-document.ts";
 import { scanJournal } from "../journal/read-journal.ts";
 import { type AppendLog, bytesToText } from "../storage/adapter.ts";
 import { MemoryStorage } from "../storage/memory-storage.ts";
-import { ManualClock } from "./clock.ts";
+import { ManualClock } from "../util/clock.ts";
 import { GraphStore, type StoreEvent } from "./graph-store.ts";
 
 const SEED = {

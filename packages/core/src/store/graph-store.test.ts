@@ -4,7 +4,7 @@ import { encodeDocument } from "../format/write-document.ts";
 import { bytesToText } from "../storage/adapter.ts";
 import { MemoryStorage } from "../storage/memory-storage.ts";
 import { RecordingStorage } from "../testing/recording-storage.ts";
-import { ManualClock } from "./clock.ts";
+import { ManualClock } from "../util/clock.ts";
 import { GraphStore, type StoreEvent } from "./graph-store.ts";
 import { loadGraphBytes } from "./load-graph.ts";
 

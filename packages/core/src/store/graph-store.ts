@@ -21,6 +21,8 @@ import { scanJournal } from "../journal/read-journal.ts";
 import { investmentFrameworkSeed } from "../seed/investment-framework.ts";
 import type { AppendLog, StorageAdapter } from "../storage/adapter.ts";
 import { assertGraphStorage } from "../storage/graph-capabilities.ts";
+import { type Clock, systemClock } from "../util/clock.ts";
+import { Mutex } from "../util/mutex.ts";
 import {
   type BackupFile,
   type BackupManifest,
@@ -30,10 +32,8 @@ import {
   readManifest,
   verifyBackupFiles,
 } from "./backup-files.ts";
-import { type Clock, systemClock } from "./clock.ts";
 import { emulatedAppendLog } from "./emulated-append-log.ts";
 import type { GraphService } from "./graph-service.ts";
-import { Mutex } from "./mutex.ts";
 import {
   acknowledgeRecoveries,
   type RecoveryReport,

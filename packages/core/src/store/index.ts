@@ -1,5 +1,4 @@
 export type { BackupFile, BackupManifest } from "./backup-files.ts";
-export * from "./clock.ts";
 export type { GraphService } from "./graph-service.ts";
 export * from "./graph-store.ts";
 export { type LoadedGraph, loadGraphBytes } from "./load-graph.ts";

@@ -3,8 +3,8 @@ import type { MarketData } from "../data/market-data.ts";
 import { NotFoundError } from "../errors/errors.ts";
 import type { BatchOp } from "../format/schemas.ts";
 import type { GraphNode, JsonObject } from "../graph/types.ts";
-import { type Clock, systemClock } from "../store/clock.ts";
 import type { GraphService } from "../store/graph-service.ts";
+import { type Clock, systemClock } from "../util/clock.ts";
 import {
   type ActionContext,
   describeError,

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { UpstreamError } from "../errors/errors.ts";
 import { WorkflowHistory } from "../history/workflow-history.ts";
 import { MemoryStorage } from "../storage/memory-storage.ts";
-import { ManualClock } from "../store/clock.ts";
+import { ManualClock } from "../util/clock.ts";
 import { ActionRegistry, WorkflowEngine } from "./workflow-engine.ts";
 
 function engineWith(onError: "stop" | "continue") {

@@ -1,7 +1,7 @@
 import { ConflictError, DawsosError, NotFoundError, ValidationError } from "../errors/errors.ts";
 import type { JsonObject } from "../graph/types.ts";
 import type { WorkflowHistory } from "../history/workflow-history.ts";
-import { type Clock, systemClock } from "../store/clock.ts";
+import { type Clock, systemClock } from "../util/clock.ts";
 
 /** One step of a workflow definition: which agent performs which registered action. */
 export interface WorkflowStepDefinition {

@@ -1,0 +1,3 @@
+export * from "./clock.ts";
+export * from "./mutex.ts";
+export * from "./sleep.ts";
