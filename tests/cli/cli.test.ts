@@ -17,12 +17,14 @@ import { FsStorage, nodeSha256 } from "@dawsos/storage-fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   buildNodeServer,
+  CLI_JS,
   type CliResult,
   http,
   killAll,
   makeTempDir,
   removeTempDirs,
   runCli,
+  spawnNode,
   startServer,
 } from "../support/processes.ts";
 import { havePythonFixtures, pythonGraphFixtures } from "../support/shared-fixtures.ts";
@@ -582,7 +584,7 @@ describe.concurrent("compact", () => {
 });
 
 describe.concurrent("while a server holds the writer lock", () => {
-  it("writer commands exit 3 naming the server's pid; readers work", async () => {
+  it("writer commands wait DAWSOS_LOCK_WAIT_MS, then exit 3 naming the server's pid; readers work", async () => {
     const dir = await makeTempDir("dawsos-cli-locked-");
     const b = await cli(dir, "backup");
     const id = /backup (\d{8}_\d{6}(?:-\d+)?)\b/.exec(b.stdout)?.[1];
@@ -599,10 +601,13 @@ describe.concurrent("while a server holds the writer lock", () => {
       const before = snapshotDir(dir);
 
       const writers = [["backup"], ["compact"], ["restore", id!], ["import", file]];
-      const results = await Promise.all(writers.map((args) => cli(dir, ...args)));
+      const results = await Promise.all(
+        writers.map((args) => runCli(["--dir", dir, ...args], { env: { DAWSOS_LOCK_WAIT_MS: "300" } })),
+      );
       writers.forEach((args, i) => {
         const r = results[i]!;
         expect(r.code, `${args[0]}\n${show(r)}`).toBe(3);
+        expect(r.stderr).toMatch(new RegExp(`waiting up to 300 ms for pid ${server.pid}\\b`));
         expect(r.stderr).toMatch(new RegExp(`\\bpid ${server.pid}\\b`));
         expect(r.stderr).toMatch(/server/i);
         expect(r.stderr).not.toMatch(/\n\s+at /);
@@ -636,5 +641,42 @@ describe.concurrent("while a server holds the writer lock", () => {
     // Once it has stopped, the writers work.
     const after = await cli(dir, "backup");
     expect(after.code, show(after)).toBe(0);
+  });
+
+  it("a writer command waits (default bound) for a server that is stopping, then runs", async () => {
+    const dir = await makeTempDir("dawsos-cli-wait-");
+    const server = await startServer({ storageDir: dir });
+    try {
+      const backup = spawnNode(CLI_JS, ["--dir", dir, "backup"]);
+      // Stop the server once the backup waits for it (the line comes within a second or two).
+      const started = Date.now();
+      while (!backup.stderr().includes("waiting up to") && Date.now() - started < 20_000) {
+        if (backup.exit() !== undefined) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(backup.stderr()).toMatch(new RegExp(`waiting up to 10000 ms for pid ${server.pid}\\b`));
+      server.child.kill("SIGTERM");
+      const exit = await backup.waitForExit(30_000);
+      expect(exit.code, backup.stderr()).toBe(0);
+      expect(backup.stdout()).toMatch(/^backup \d{8}_\d{6}/);
+      expect((await server.waitForExit(10_000)).code).toBe(0);
+    } finally {
+      if (server.exit() === undefined) server.child.kill("SIGKILL");
+      await server.waitForExit(10_000);
+    }
+  });
+});
+
+describe.concurrent("configuration", () => {
+  it("DAWSOS_LOCK_WAIT_MS that is not a whole number of ms: writers exit 1 naming it, readers ignore it", async () => {
+    const dir = await makeTempDir("dawsos-cli-bad-wait-");
+    const env = { DAWSOS_LOCK_WAIT_MS: "10s" };
+    const backup = await runCli(["--dir", dir, "backup"], { env });
+    expect(backup.code, show(backup)).toBe(1);
+    expect(backup.stderr).toMatch(/\bDAWSOS_LOCK_WAIT_MS\b/);
+    expect(backup.stderr).not.toMatch(/\n\s+at /);
+    expect(readdirSync(dir)).toEqual([]); // refused before opening anything
+    const reader = await runCli(["--dir", dir, "stats"], { env });
+    expect(reader.code, show(reader)).toBe(0);
   });
 });

@@ -84,11 +84,14 @@ function withMarkers(storage: FsStorage): FsStorage {
   });
 }
 
-/** Takes the lock; a lock file caught between create and write names no pid yet: ask again. */
+/**
+ * Takes the lock; a lock file caught between create and write names no pid yet: ask again.
+ * No waiting for a live holder: of two racing writers the loser must exit at once.
+ */
 async function openLocked(dir: string): Promise<FsStorage> {
   for (let attempt = 0; ; attempt++) {
     try {
-      return await FsStorage.open(dir, { lock: true });
+      return await FsStorage.open(dir, { lock: true, lockWaitMs: 0 });
     } catch (err) {
       if (!hasCode(err, "lock_held")) throw err;
       const details = (err as { details?: { pid?: number | null } }).details;

@@ -19,9 +19,12 @@ async function lockHolderPid(dir: string): Promise<number> {
   return (JSON.parse(await readFile(join(dir, ".lock"), "utf8")) as { pid: number }).pid;
 }
 
-/** The error of a locked open that must be refused (an unexpected success is closed, then fails the test). */
+/**
+ * The error of a locked open that must be refused (an unexpected success is closed, then fails
+ * the test). Without waiting: the holder here lives until the test kills it.
+ */
 async function refusedOpen(dir: string): Promise<DawsosError> {
-  const outcome = await FsStorage.open(dir, { lock: true }).then(
+  const outcome = await FsStorage.open(dir, { lock: true, lockWaitMs: 0 }).then(
     async (storage) => {
       await storage.close();
       return null;

@@ -42,16 +42,24 @@ describe("two servers on one storage directory", () => {
     await killAll();
   });
 
-  it("the second refuses, naming the first's pid; the first keeps serving", async () => {
+  it("the second waits DAWSOS_LOCK_WAIT_MS, then refuses naming the first's pid; the first keeps serving", async () => {
     const dir = await makeTempDir("dawsos-two-");
     const first = await startServer({ storageDir: dir });
-    const second = spawnServer({ storageDir: dir });
+    const second = spawnServer({ storageDir: dir, env: { DAWSOS_LOCK_WAIT_MS: "500" } });
     const exit = await second.waitForExit(15_000);
     expect(exit.code).not.toBe(0);
     expect(exit.code).not.toBeNull();
     expect(second.stdout()).not.toMatch(/"event":"listening"/);
-    expect(second.stderr()).toMatch(new RegExp(`\\bpid ${first.pid}\\b`));
-    expect(second.stderr()).toMatch(/lock/i);
+    // One line saying what it waits for, then the refusal.
+    const waits = second
+      .stderr()
+      .split("\n")
+      .filter((line) => line.includes('"event":"lock_wait"'))
+      .map((line) => JSON.parse(line) as { pid: number; wait_ms: number; message: string });
+    expect(waits, second.stderr()).toHaveLength(1);
+    expect(waits[0]).toMatchObject({ pid: first.pid, wait_ms: 500 });
+    expect(waits[0]!.message).toMatch(new RegExp(`\\bpid ${first.pid}\\b`));
+    expect(second.stderr()).toMatch(new RegExp(`\\[lock_held\\] .*\\bpid ${first.pid}\\b`));
     // The loser did not disturb the holder: its lock is intact and it still writes.
     expect(JSON.parse(readFileSync(join(dir, ".lock"), "utf8")).pid).toBe(first.pid);
     const put = await http(first.url, "PUT", "/api/nodes/still_mine", { body: { type: "t", data: {} } });
@@ -88,6 +96,15 @@ describe.concurrent("refuses bad configuration with a clear message and exit 1",
       const dir = join(await makeTempDir("dawsos-port-"), "storage");
       const stderr = await expectRefusal({ storageDir: dir, env: { PORT: port } });
       expect(stderr).toMatch(/\bPORT\b/);
+      expect(existsSync(dir)).toBe(false);
+    });
+  }
+
+  for (const wait of ["soon", "-1", "1.5", "600001"]) {
+    it(`DAWSOS_LOCK_WAIT_MS=${wait}`, async () => {
+      const dir = join(await makeTempDir("dawsos-lock-wait-"), "storage");
+      const stderr = await expectRefusal({ storageDir: dir, env: { DAWSOS_LOCK_WAIT_MS: wait } });
+      expect(stderr).toMatch(/\bDAWSOS_LOCK_WAIT_MS\b/);
       expect(existsSync(dir)).toBe(false);
     });
   }

@@ -157,6 +157,8 @@ export interface Proc {
 }
 
 const running = new Set<Proc>();
+/** Those of `running` that lead a process group of their own (`spawnProcess` with `group`). */
+const groups = new WeakSet<Proc>();
 
 /**
  * The environment for a child: ours without anything that would change the server's or CLI's
@@ -181,10 +183,24 @@ export function spawnNode(
   args: string[],
   options: { env?: Record<string, string | undefined>; cwd?: string } = {},
 ): Proc {
-  const child = spawn(process.execPath, [script, ...args], {
+  return spawnProcess(process.execPath, [script, ...args], options);
+}
+
+/**
+ * Spawns `file` with `args` in a clean environment (`childEnv`), tracked for `killAll`.
+ * `group`: in a process group of its own, which `killAll` kills whole (for a process whose
+ * children must not outlive it).
+ */
+export function spawnProcess(
+  file: string,
+  args: string[],
+  options: { env?: Record<string, string | undefined>; cwd?: string; group?: boolean } = {},
+): Proc {
+  const child = spawn(file, args, {
     cwd: options.cwd ?? tmpdir(),
     env: childEnv(options.env),
     stdio: ["ignore", "pipe", "pipe"],
+    detached: options.group === true,
   });
   let out = "";
   let err = "";
@@ -275,6 +291,7 @@ export function spawnNode(
     },
   };
   running.add(proc);
+  if (options.group === true) groups.add(proc);
   return proc;
 }
 
@@ -282,7 +299,16 @@ export function spawnNode(
 export async function killAll(): Promise<void> {
   const procs = [...running];
   for (const p of procs) {
-    if (p.exit() === undefined) p.child.kill("SIGKILL");
+    if (p.exit() !== undefined) continue;
+    if (groups.has(p)) {
+      try {
+        process.kill(-p.pid, "SIGKILL"); // the group it leads: it and what it started
+      } catch {
+        p.child.kill("SIGKILL");
+      }
+    } else {
+      p.child.kill("SIGKILL");
+    }
   }
   await Promise.all(procs.map((p) => p.waitForExit(10_000).catch(() => undefined)));
 }
@@ -305,16 +331,34 @@ export interface ServerOptions {
 
 /** Spawns the server on a free loopback port (PORT=0) without waiting. */
 export function spawnServer(options: ServerOptions): Proc {
-  const token = options.token === undefined ? TEST_TOKEN : options.token;
-  return spawnNode(SERVER_JS, [], {
-    env: {
-      PORT: "0",
-      HOST: "127.0.0.1",
-      DAWSOS_STORAGE_DIR: options.storageDir,
-      DAWSOS_API_TOKEN: token ?? undefined,
-      ...options.env,
-    },
+  return spawnNode(SERVER_JS, [], { env: serverEnv(options) });
+}
+
+/**
+ * Spawns the server as the child of a process that never reaps it, as a `pnpm start` tree
+ * killed at once can leave it: bash starts the server in the background and then execs
+ * `sleep` (keeping its pid), so a server that dies stays a zombie (state Z) until that sleep
+ * is killed. The returned process is the sleep, carrying the server's stdout and stderr; the
+ * server's own pid is in its listening line. Needs bash.
+ */
+export function spawnServerUnreaped(options: ServerOptions): Proc {
+  // Its own process group (bash without job control keeps the server in it): `killAll` then
+  // kills the server too, should a test fail before killing it.
+  return spawnProcess("bash", ["-c", '"$@" & exec sleep 600', "server-parent", process.execPath, SERVER_JS], {
+    env: serverEnv(options),
+    group: true,
   });
+}
+
+function serverEnv(options: ServerOptions): Record<string, string | undefined> {
+  const token = options.token === undefined ? TEST_TOKEN : options.token;
+  return {
+    PORT: "0",
+    HOST: "127.0.0.1",
+    DAWSOS_STORAGE_DIR: options.storageDir,
+    DAWSOS_API_TOKEN: token ?? undefined,
+    ...options.env,
+  };
 }
 
 /** Starts the server and waits for its `"event":"listening"` line. */

@@ -4,6 +4,7 @@ import { readFile, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { assertTimestampId, captureSnapshot, DawsosError, documentText, LockHeldError } from "@dawsos/core";
 import { Command, CommanderError } from "commander";
+import { readLockWaitMs } from "./config.ts";
 import { type OpenedStore, openStore } from "./open-store.ts";
 import { VERSION } from "./version.ts";
 
@@ -36,8 +37,15 @@ async function withStore<T>(
   if (options.mustExist && !existsSync(dir())) {
     throw new Error(`${dir()} does not exist (check --dir)`);
   }
+  // Only writers wait for the lock, so only they read (and validate) DAWSOS_LOCK_WAIT_MS.
+  const lockWaitMs = write ? readLockWaitMs(process.env) : undefined;
   progress(`opening ${dir()}${write ? " (taking the writer lock)" : " (read-only)"}`);
-  const opened = await openStore(dir(), { write, onEvent: (e) => progress(`${e.type}`) });
+  const opened = await openStore(dir(), {
+    write,
+    onEvent: (e) => progress(`${e.type}`),
+    lockWaitMs,
+    onLockWait: (wait) => progress(wait.message),
+  });
   try {
     return await fn(opened);
   } finally {

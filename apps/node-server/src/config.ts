@@ -1,6 +1,7 @@
 import { isIP } from "node:net";
 import { resolve } from "node:path";
 import { DEFAULT_FMP_BASE_URL, DEFAULT_FRED_BASE_URL } from "@dawsos/core";
+import { LOCK_WAIT_MS } from "@dawsos/storage-fs";
 import { z } from "zod";
 import { parseSchedule } from "./schedule.ts";
 
@@ -20,7 +21,12 @@ export interface ServerConfig {
   fmpBaseUrl: string;
   /** Cron expression for `morning_briefing` (server's local time zone), or `undefined`. */
   schedule: string | undefined;
+  /** How long to wait for a live previous holder of the writer lock before refusing (ms). */
+  lockWaitMs: number;
 }
+
+/** Ten minutes: a bound beyond this is a typo (seconds for ms), not a wish to hang that long. */
+const MAX_LOCK_WAIT_MS = 600_000;
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
 
@@ -43,6 +49,7 @@ const EnvSchema = z.object({
     .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces")
     .optional(),
   DAWSOS_SEED: z.string().min(1).optional(),
+  DAWSOS_LOCK_WAIT_MS: lockWaitMs(),
   DAWSOS_CORS_ORIGINS: z.string().optional(),
   FRED_API_KEY: apiKey(),
   FRED_BASE_URL: baseUrl().default(DEFAULT_FRED_BASE_URL),
@@ -56,6 +63,16 @@ const EnvSchema = z.object({
     })
     .optional(),
 });
+
+/** Shared with the CLI's writing commands (`readLockWaitMs`). */
+function lockWaitMs() {
+  return z
+    .string()
+    .regex(/^\d+$/, "must be a whole number of milliseconds")
+    .transform(Number)
+    .refine((n) => n <= MAX_LOCK_WAIT_MS, `must be at most ${MAX_LOCK_WAIT_MS}`)
+    .default(LOCK_WAIT_MS);
+}
 
 /** Keys go into URLs: printable ASCII without spaces, so a pasted newline cannot split a request. */
 function apiKey() {
@@ -75,13 +92,7 @@ function baseUrl() {
 
 /** Parses the environment; throws an Error whose message says exactly which variable is wrong. */
 export function readConfig(env: NodeJS.ProcessEnv, cwd: string): ServerConfig {
-  const clean = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
-  const parsed = EnvSchema.safeParse(clean);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-    throw new Error(`invalid configuration: ${problems}`);
-  }
-  const e = parsed.data;
+  const e = parseEnv(EnvSchema, env);
   if (!isLoopback(e.HOST) && !e.DAWSOS_API_TOKEN) {
     throw new Error(
       `refusing to listen on ${e.HOST} without DAWSOS_API_TOKEN: set a token, or use HOST=127.0.0.1 for local use`,
@@ -107,5 +118,22 @@ export function readConfig(env: NodeJS.ProcessEnv, cwd: string): ServerConfig {
     fmpApiKey: e.FMP_API_KEY,
     fmpBaseUrl: e.FMP_BASE_URL,
     schedule: e.DAWSOS_SCHEDULE,
+    lockWaitMs: e.DAWSOS_LOCK_WAIT_MS,
   };
+}
+
+/** `DAWSOS_LOCK_WAIT_MS` alone, for the CLI's writing commands; throws like `readConfig`. */
+export function readLockWaitMs(env: NodeJS.ProcessEnv): number {
+  return parseEnv(z.object({ DAWSOS_LOCK_WAIT_MS: lockWaitMs() }), env).DAWSOS_LOCK_WAIT_MS;
+}
+
+/** Empty variables count as unset (`PORT= pnpm start`); a problem names its variable. */
+function parseEnv<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv): z.output<T> {
+  const clean = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = schema.safeParse(clean);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new Error(`invalid configuration: ${problems}`);
+  }
+  return parsed.data;
 }

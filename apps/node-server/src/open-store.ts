@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { GraphStore, type StoreEvent } from "@dawsos/core";
-import { FsStorage, nodeSha256 } from "@dawsos/storage-fs";
+import { FsStorage, type LockWait, nodeSha256 } from "@dawsos/storage-fs";
 
 export interface OpenedStore {
   storage: FsStorage;
@@ -16,13 +16,28 @@ export function logEvent(event: StoreEvent): void {
   process.stderr.write(`${JSON.stringify({ at: new Date().toISOString(), event: type, ...detail })}\n`);
 }
 
+/** One JSON line on stderr when a starting writer waits for the lock's holder (it names its pid). */
+export function logLockWait(wait: LockWait): void {
+  process.stderr.write(
+    `${JSON.stringify({ at: new Date().toISOString(), event: "lock_wait", message: wait.message, pid: wait.holder?.pid ?? null, host: wait.holder?.host ?? null, wait_ms: wait.waitMs })}\n`,
+  );
+}
+
 /**
  * Opens a storage directory for the server or a CLI command. Writers take the directory's
- * lock (a second writer gets `lock_held` naming the holder); readers do not.
+ * lock, waiting up to `lockWaitMs` for a live holder (a restart finds the previous server
+ * still stopping); then a second writer gets `lock_held` naming the holder. Readers take no lock.
  */
 export async function openStore(
   dir: string,
-  options: { write: boolean; seedFile?: string | undefined; onEvent?: (e: StoreEvent) => void },
+  options: {
+    write: boolean;
+    seedFile?: string | undefined;
+    onEvent?: (e: StoreEvent) => void;
+    /** Default `LOCK_WAIT_MS` (10 s). */
+    lockWaitMs?: number;
+    onLockWait?: (wait: LockWait) => void;
+  },
 ): Promise<OpenedStore> {
   let seed: unknown;
   if (options.seedFile) {
@@ -32,7 +47,11 @@ export async function openStore(
       throw new Error(`DAWSOS_SEED ${options.seedFile}: ${(err as Error).message}`);
     }
   }
-  const storage = await FsStorage.open(dir, { lock: options.write });
+  const storage = await FsStorage.open(dir, {
+    lock: options.write,
+    lockWaitMs: options.lockWaitMs,
+    onLockWait: options.onLockWait ?? logLockWait,
+  });
   try {
     const store = await GraphStore.open(storage, {
       seed,

@@ -18,7 +18,11 @@ async function main(): Promise<void> {
     process.stderr.write(`dawsos: ${(err as Error).message}\n`);
     process.exit(1);
   }
-  const opened = await openStore(config.storageDir, { write: true, seedFile: config.seedFile });
+  const opened = await openStore(config.storageDir, {
+    write: true,
+    seedFile: config.seedFile,
+    lockWaitMs: config.lockWaitMs,
+  });
   const data = createDataServices(config, opened);
   const app = createApp({
     store: opened.store,

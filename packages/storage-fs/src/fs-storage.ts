@@ -25,7 +25,14 @@ import { type FsFileHandle, type FsOps, type FsStat, nodeFsOps } from "./fs-ops.
 import { KeyedMutex } from "./locks.ts";
 import { removeStaleTemps } from "./stale-temps.ts";
 import { isTempName } from "./temp-files.ts";
-import { LOCK_CLAIM_FILE, LOCK_FILE, WriterLock, type WriterLockInfo } from "./writer-lock.ts";
+import {
+  assertLockWaitMs,
+  LOCK_CLAIM_FILE,
+  LOCK_FILE,
+  type LockWait,
+  WriterLock,
+  type WriterLockInfo,
+} from "./writer-lock.ts";
 
 /** Top-level names the writer lock uses: never stored, listed or removed through keys. */
 const LOCK_KEYS: ReadonlySet<string> = new Set([LOCK_FILE, LOCK_CLAIM_FILE]);
@@ -40,6 +47,14 @@ export interface FsStorageOptions {
    * (read-only tools, inspection) a live writer may own them.
    */
   readonly lock?: boolean;
+  /**
+   * With `lock`: how long to wait, in ms, for a lock held by another process to be released
+   * or for its holder to exit, before `LockHeldError`; `0` refuses at once. Default
+   * `LOCK_WAIT_MS` (10 s): a restart often finds the previous writer still stopping.
+   */
+  readonly lockWaitMs?: number;
+  /** With `lock`: told when a wait for the lock starts (and when its holder changes), to log it. */
+  readonly onLockWait?: (wait: LockWait) => void;
 }
 
 /**
@@ -97,6 +112,8 @@ export class FsStorage implements StorageAdapter {
    */
   static async open(dir: string, options: FsStorageOptions = {}): Promise<FsStorage> {
     const fs = options.fs ?? nodeFsOps;
+    // A bad option is refused before anything is written.
+    if (options.lockWaitMs !== undefined) assertLockWaitMs(options.lockWaitMs);
     const absolute = resolve(dir);
     let lock: WriterLock | undefined;
     let root: string;
@@ -105,7 +122,7 @@ export class FsStorage implements StorageAdapter {
       await createDurably(fs, absolute, parse(absolute).root);
       root = await fs.realpath(absolute);
       if (options.lock === true) {
-        lock = await WriterLock.acquire(fs, root);
+        lock = await WriterLock.acquire(fs, root, { waitMs: options.lockWaitMs, onWait: options.onLockWait });
         // Only under the lock: no other writer can be creating temp files now, except a
         // lockless one, whose files `isStaleTemp` still recognises by their live pid.
         await removeStaleTemps(fs, root);

@@ -19,4 +19,4 @@ export {
 } from "./fs-ops.ts";
 export { FsStorage, type FsStorageOptions } from "./fs-storage.ts";
 export { nodeSha256 } from "./node-hasher.ts";
-export { LOCK_STALE_AFTER_MS, type WriterLockInfo } from "./writer-lock.ts";
+export { LOCK_STALE_AFTER_MS, LOCK_WAIT_MS, type LockWait, type WriterLockInfo } from "./writer-lock.ts";

@@ -3,12 +3,13 @@ import { once } from "node:events";
 import { link, mkdtemp, readdir, readFile, realpath, rm, utimes, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import { type LockHeldError, StorageError } from "@dawsos/core";
+import { type LockHeldError, StorageError, ValidationError } from "@dawsos/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FaultyFs } from "./faulty-fs.ts";
 import { type FsOps, nodeFsOps } from "./fs-ops.ts";
-import { FsStorage } from "./fs-storage.ts";
-import { LOCK_STALE_AFTER_MS, WriterLock } from "./writer-lock.ts";
+import { FsStorage, type FsStorageOptions } from "./fs-storage.ts";
+import { isProcessAlive, procState } from "./process-alive.ts";
+import { LOCK_STALE_AFTER_MS, type LockWait, WriterLock } from "./writer-lock.ts";
 
 let dir: string;
 let lockPath: string;
@@ -23,8 +24,11 @@ async function tempDir(tag: string): Promise<string> {
 }
 
 /** Opens with the lock and closes it after the test. */
-async function openLocked(fs?: FsOps): Promise<FsStorage> {
-  const storage = await FsStorage.open(dir, fs === undefined ? { lock: true } : { fs, lock: true });
+async function openLocked(
+  fs?: FsOps,
+  options: Omit<FsStorageOptions, "fs" | "lock"> = {},
+): Promise<FsStorage> {
+  const storage = await FsStorage.open(dir, { ...options, ...(fs === undefined ? {} : { fs }), lock: true });
   opened.push(storage);
   return storage;
 }
@@ -109,7 +113,10 @@ describe("writer lock: acquire and release", () => {
   it("refuses a second writer in this process, naming the holder; succeeds after close", async () => {
     const first = await FsStorage.open(dir, { lock: true });
     const holder = await readLockJson();
-    const err = await lockHeldOf(FsStorage.open(dir, { lock: true }));
+    // Refused at once despite the default wait: this process is the holder.
+    const waits: LockWait[] = [];
+    const err = await lockHeldOf(FsStorage.open(dir, { lock: true, onLockWait: (w) => waits.push(w) }));
+    expect(waits).toEqual([]);
     expect(err.message).toBe(
       `storage directory is locked by pid ${process.pid} on ${hostname()} since ${holder.acquired_at}`,
     );
@@ -212,14 +219,46 @@ describe("writer lock: stale locks", () => {
     expect(await strayFiles()).toEqual([]); // the stale file moved aside is gone too
   });
 
-  it("never takes over a lock of another host, even naming a dead pid", async () => {
+  it("never takes over a lock of another host, even naming a dead pid (it waits, then refuses)", async () => {
     const pid = await deadPid();
     await writeLockJson({ pid, host: `not-${hostname()}`, acquired_at: "2025-01-01T12:00:00.000Z" });
-    const err = await lockHeldOf(FsStorage.open(dir, { lock: true }));
+    const before = await readLockJson();
+    const waits: LockWait[] = [];
+    const err = await lockHeldOf(
+      FsStorage.open(dir, { lock: true, lockWaitMs: 300, onLockWait: (w) => waits.push(w) }),
+    );
     expect(err.message).toBe(
       `storage directory is locked by pid ${pid} on not-${hostname()} since 2025-01-01T12:00:00.000Z`,
     );
-    expect((await readLockJson()).host).toBe(`not-${hostname()}`);
+    expect(waits.map((w) => w.holder)).toEqual([
+      { pid, host: `not-${hostname()}`, acquired_at: "2025-01-01T12:00:00.000Z" },
+    ]);
+    expect(await readLockJson()).toEqual(before);
+    expect(await strayFiles()).toEqual([]);
+  });
+
+  it("takes a lock of another host that its holder releases while we wait", async () => {
+    await writeLockJson({ pid: 4242, host: `not-${hostname()}` });
+    const waits: LockWait[] = [];
+    const released = new Promise((resolve) => setTimeout(resolve, 300)).then(() => rm(lockPath));
+    const storage = await openLocked(undefined, { lockWaitMs: 4_000, onLockWait: (w) => waits.push(w) });
+    await released;
+    expect(waits.map((w) => w.holder?.pid)).toEqual([4242]);
+    expect(storage.lockInfo?.pid).toBe(process.pid);
+    expect((await readLockJson()).host).toBe(hostname());
+  });
+
+  it("refuses a lock wait that is not a finite number of ms ≥ 0, before writing anything", async () => {
+    const missing = join(dir, "not-created");
+    for (const lockWaitMs of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      const err = await FsStorage.open(missing, { lock: true, lockWaitMs }).then(
+        () => expect.unreachable(),
+        (e: unknown) => e as ValidationError,
+      );
+      expect(err).toBeInstanceOf(ValidationError);
+      expect(err.code).toBe("validation_error");
+    }
+    expect(await readdir(dir)).toEqual([]);
   });
 
   it("takes over a lock with this pid taken before this process started; refuses one taken since", async () => {
@@ -235,7 +274,7 @@ describe("writer lock: stale locks", () => {
   it("treats an unreadable lock file as held while fresh and as stale once old", async () => {
     for (const content of ["", '{"pid": 12', "not json", '{"pid": 0, "host": "h"}']) {
       await writeFile(lockPath, content);
-      const err = await lockHeldOf(FsStorage.open(dir, { lock: true }));
+      const err = await lockHeldOf(FsStorage.open(dir, { lock: true, lockWaitMs: 0 }));
       expect(err.message).toMatch(/being written or is unreadable/);
       expect(err.details).toMatchObject({ pid: null, host: null, acquired_at: null });
 
@@ -345,35 +384,59 @@ describe("writer lock: stale locks", () => {
 });
 
 describe("writer lock: a real second process", () => {
-  /** A plain script, importing nothing from this repository, that holds `.lock` until killed. */
+  /**
+   * A plain script, importing nothing from this repository, that takes `.lock` the way
+   * `WriterLock` does and prints `locked <pid>`. It then lives `argv[3]` ms and exits leaving
+   * the lock behind, as a killed writer would; `forever` (the default): until killed.
+   */
   const HOLDER = `
 import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { hostname } from "node:os";
-const lock = process.argv[2];
+const [lock, lifetime = "forever"] = process.argv.slice(2);
 writeFileSync(lock, JSON.stringify({
   pid: process.pid,
   host: hostname(),
   acquired_at: new Date().toISOString(),
   token: randomBytes(16).toString("hex"),
 }), { flag: "wx" });
-process.stdout.write("locked\\n");
-setInterval(() => {}, 60_000);
+process.stdout.write("locked " + process.pid + "\\n");
+if (lifetime === "forever") setInterval(() => {}, 60_000);
+else setTimeout(() => process.exit(0), Number(lifetime));
 `;
 
-  async function startHolder(): Promise<ChildProcess> {
+  interface Holder {
+    /** The spawned process: the holder itself, or the parent that never reaps it. */
+    readonly child: ChildProcess;
+    /** The holder's pid, as its lock names it. */
+    readonly pid: number;
+  }
+
+  /**
+   * Starts a holder and waits until it has the lock. `unreaped`: started by bash, which then
+   * becomes `sleep` (exec keeps its pid), so the holder's parent never waits for it and an
+   * exited holder stays a zombie until the test kills that sleep.
+   */
+  async function startHolder(lifetime = "forever", { unreaped = false } = {}): Promise<Holder> {
     const script = join(await tempDir("holder"), "hold-lock.mjs");
     await writeFile(script, HOLDER);
-    const child = spawn(process.execPath, [script, lockPath], { stdio: ["ignore", "pipe", "inherit"] });
+    const command = [process.execPath, script, lockPath, lifetime];
+    const child = unreaped
+      ? spawn("bash", ["-c", '"$@" & exec sleep 60', "holder-parent", ...command], {
+          stdio: ["ignore", "pipe", "inherit"],
+        })
+      : spawn(command[0]!, command.slice(1), { stdio: ["ignore", "pipe", "inherit"] });
     children.push(child);
     const [line] = (await once(child.stdout!, "data")) as [Buffer];
-    expect(line.toString()).toBe("locked\n");
-    return child;
+    const pid = Number(/^locked (\d+)\n$/.exec(line.toString())?.[1]);
+    expect(pid, line.toString()).toBeGreaterThan(0);
+    if (!unreaped) expect(pid).toBe(child.pid);
+    return { child, pid };
   }
 
   it("is refused while the other process lives, and taken over after it is killed", async () => {
-    const child = await startHolder();
-    const err = await lockHeldOf(FsStorage.open(dir, { lock: true }));
+    const { child } = await startHolder();
+    const err = await lockHeldOf(FsStorage.open(dir, { lock: true, lockWaitMs: 0 }));
     expect(err.message).toMatch(new RegExp(`^storage directory is locked by pid ${child.pid} on `));
     expect(err.details).toMatchObject({ pid: child.pid, host: hostname() });
 
@@ -382,6 +445,66 @@ setInterval(() => {}, 60_000);
     const storage = await openLocked();
     expect(storage.lockInfo?.pid).toBe(process.pid);
     expect((await readLockJson()).pid).toBe(process.pid);
+  });
+
+  it("a zombie holder (exited, never reaped) holds nothing: taken over at once", async () => {
+    const holder = await startHolder("0", { unreaped: true });
+    // Its exit leaves it a zombie: `kill(pid, 0)` still succeeds on it.
+    let state = procState(holder.pid);
+    for (const started = Date.now(); state !== "Z" && Date.now() - started < 10_000; ) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      state = procState(holder.pid);
+    }
+    expect(state).toBe("Z");
+    expect(() => process.kill(holder.pid, 0)).not.toThrow();
+    expect(isProcessAlive(holder.pid)).toBe(false);
+    expect((await readLockJson()).pid).toBe(holder.pid);
+
+    const waits: LockWait[] = [];
+    const storage = await openLocked(undefined, { lockWaitMs: 10_000, onLockWait: (w) => waits.push(w) });
+    expect(waits, "it waited for a zombie").toEqual([]);
+    expect(storage.lockInfo?.pid).toBe(process.pid);
+    expect((await readLockJson()).pid).toBe(process.pid);
+    expect(procState(holder.pid)).toBe("Z"); // still unreaped: judged dead, not outlived
+    expect(await strayFiles()).toEqual([]);
+  });
+
+  it("waits for a live holder that exits within the bound and takes over; a 0 ms wait refuses", async () => {
+    const holder = await startHolder("1000");
+    const err = await lockHeldOf(FsStorage.open(dir, { lock: true, lockWaitMs: 0 }));
+    expect(err.details).toMatchObject({ pid: holder.pid, host: hostname() });
+
+    const waits: LockWait[] = [];
+    const storage = await openLocked(undefined, { lockWaitMs: 10_000, onLockWait: (w) => waits.push(w) });
+    expect(isProcessAlive(holder.pid), "the lock was taken from a live holder").toBe(false);
+    expect(storage.lockInfo?.pid).toBe(process.pid);
+    expect((await readLockJson()).pid).toBe(process.pid);
+    expect(waits).toHaveLength(1);
+    expect(waits[0]!.holder?.pid).toBe(holder.pid);
+    expect(waits[0]!.waitMs).toBe(10_000);
+    expect(waits[0]!.message).toMatch(new RegExp(`\\bpid ${holder.pid}\\b`));
+  });
+
+  it("refuses a live holder that outlasts the wait, exactly as without waiting, after logging once", async () => {
+    const holder = await startHolder();
+    const before = await readLockJson();
+    const waits: LockWait[] = [];
+    const started = Date.now();
+    const err = await lockHeldOf(
+      FsStorage.open(dir, { lock: true, lockWaitMs: 500, onLockWait: (w) => waits.push(w) }),
+    );
+    const waited = Date.now() - started;
+    expect(waited).toBeGreaterThanOrEqual(450);
+    expect(waited).toBeLessThan(4_000);
+    expect(err.message).toBe(
+      `storage directory is locked by pid ${holder.pid} on ${hostname()} since ${before.acquired_at}`,
+    );
+    expect(err.details).toEqual({ pid: holder.pid, host: hostname(), acquired_at: before.acquired_at });
+    expect(waits.map((w) => w.message)).toEqual([
+      `waiting up to 500 ms for pid ${holder.pid} on ${hostname()}, which holds the storage directory lock, to exit or release it`,
+    ]);
+    expect(await readLockJson()).toEqual(before);
+    expect(isProcessAlive(holder.pid)).toBe(true);
   });
 
   it("a read-only open works while locked and removes no temp file", async () => {

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { LockHeldError } from "@dawsos/core";
+import { LockHeldError, ValidationError } from "@dawsos/core";
 import { errnoCode, isMissing } from "./fs-errors.ts";
 import type { FsFileHandle, FsOps, FsStat } from "./fs-ops.ts";
 import { isProcessAlive } from "./process-alive.ts";
@@ -26,6 +26,16 @@ export const LOCK_STALE_AFTER_MS = 10_000;
 /** A lock file larger than this is not one of ours: treated as unreadable. */
 const MAX_LOCK_BYTES = 64 * 1024;
 
+/**
+ * How long a starting writer waits by default for a lock held by another process to be
+ * released or to go stale (SPEC §2, `DAWSOS_LOCK_WAIT_MS`): a restart right after a stop or a
+ * kill finds the previous process still shutting down or dying.
+ */
+export const LOCK_WAIT_MS = 10_000;
+
+/** How often a waiting writer looks at the lock again: cheap (one small read, one probe). */
+const LOCK_POLL_MS = 100;
+
 /** Rounds of create / judge / take over before giving up on a lock that keeps changing hands. */
 const MAX_ATTEMPTS = 20;
 
@@ -41,11 +51,39 @@ export interface WriterLockInfo {
 export interface WriterLockOptions {
   /** See `LOCK_STALE_AFTER_MS` (the default); tests shorten it. */
   readonly staleAfterMs?: number;
+  /**
+   * How long to wait, in ms, for a lock held by another process (or host) to be released or
+   * to go stale before refusing; `0` refuses at once. Default `LOCK_WAIT_MS`.
+   */
+  readonly waitMs?: number;
+  /** Called when a wait starts, and again if the lock changes hands meanwhile: for a log line. */
+  readonly onWait?: (wait: LockWait) => void;
+}
+
+/** What a writer is waiting for (`WriterLockOptions.onWait`). */
+export interface LockWait {
+  /**
+   * The holder its lock file names; `null` while the file is unreadable (being written) or
+   * another process is taking a stale lock over.
+   */
+  readonly holder: WriterLockInfo | null;
+  /** The whole bound of the wait, in ms. */
+  readonly waitMs: number;
+  /** One line for a log, naming the holder's pid. */
+  readonly message: string;
 }
 
 /** The lock file's JSON: the holder plus a random token that makes each lock file unique. */
 interface LockRecord extends WriterLockInfo {
   readonly token: string;
+}
+
+/** A lock found not stale by one round of `WriterLock.attempt`: why, and the error to throw. */
+interface Refusal {
+  readonly error: LockHeldError;
+  readonly seen: SeenLock | undefined;
+  /** `"ours"`: held by this process, which waiting cannot change. */
+  readonly reason: "held" | "ours" | "taking-over";
 }
 
 /** An existing lock file as we read it: its identity (inode, mtime) and its parsed content. */
@@ -68,7 +106,16 @@ interface SeenLock {
  *   `LOCK_STALE_AFTER_MS`.
  * A lock of another host is never taken over: its pid cannot be checked from here. A lock
  * taken by this process during its lifetime (another `FsStorage`, another worker thread or
- * another copy of this module) is held.
+ * another copy of this module) is held. A zombie holder (SIGKILLed, not yet reaped by its
+ * parent) is dead: see `isProcessAlive`.
+ *
+ * Waiting (`waitMs`, default `LOCK_WAIT_MS`): a lock held by another process is looked at
+ * again every `LOCK_POLL_MS` until it is released or goes stale (then it is taken over as
+ * above), or until the bound passes (then the refusal is exactly the one without waiting). A
+ * restart usually finds the previous writer still flushing after SIGTERM, or being torn down
+ * after SIGKILL. A lock of another host is waited for too: its holder cannot be probed, but a
+ * clean stop there removes the file, which we do see. A lock of this very process is refused at
+ * once: nothing we can observe by waiting changes while our own caller holds it.
  *
  * Limitation: pids are reused. A crashed writer's pid that now belongs to an unrelated live
  * process keeps the lock looking held until that process exits (an operator can remove
@@ -110,6 +157,27 @@ export class WriterLock {
    */
   static async acquire(fs: FsOps, root: string, options: WriterLockOptions = {}): Promise<WriterLock> {
     const staleAfterMs = options.staleAfterMs ?? LOCK_STALE_AFTER_MS;
+    const waitMs = options.waitMs ?? LOCK_WAIT_MS;
+    assertLockWaitMs(waitMs);
+    const deadline = Date.now() + waitMs;
+    let reported: string | undefined;
+    for (;;) {
+      const outcome = await WriterLock.attempt(fs, root, staleAfterMs);
+      if (outcome instanceof WriterLock) return outcome;
+      const left = deadline - Date.now();
+      if (outcome.reason === "ours" || left <= 0) throw outcome.error;
+      // One line per holder waited for, not one per poll.
+      const key = `${outcome.reason}:${outcome.seen?.record?.token ?? "unreadable"}`;
+      if (key !== reported) {
+        reported = key;
+        options.onWait?.(lockWait(outcome, waitMs));
+      }
+      await sleep(Math.min(LOCK_POLL_MS, left));
+    }
+  }
+
+  /** One round: create, or judge the existing lock and take it over if stale. */
+  private static async attempt(fs: FsOps, root: string, staleAfterMs: number): Promise<WriterLock | Refusal> {
     const record: LockRecord = {
       pid: process.pid,
       host: hostname(),
@@ -132,7 +200,8 @@ export class WriterLock {
         const seen = await readLock(fs, path);
         if (seen === null) continue; // released (or taken over) just now: create again
         last = seen;
-        assertStale(seen, staleAfterMs);
+        const verdict = judge(seen, staleAfterMs);
+        if (verdict !== "stale") return { error: heldError(seen), seen, reason: verdict };
         const outcome = await takeOver(fs, path, claim, seen, staleAfterMs);
         claimed = outcome === "claimed";
         busy = outcome === "busy";
@@ -143,7 +212,7 @@ export class WriterLock {
     }
     // Every attempt found a lock that changed hands under us, or another process's takeover
     // in progress (or abandoned, and not yet old enough to clear).
-    throw heldError(last, busy);
+    return { error: heldError(last, busy), seen: last, reason: busy ? "taking-over" : "held" };
   }
 
   /**
@@ -160,6 +229,18 @@ export class WriterLock {
       await this.#fs.syncDir(this.#root);
     })();
     return this.#released;
+  }
+}
+
+/**
+ * Throws `ValidationError` unless `waitMs` is a finite number ≥ 0: NaN would make the wait's
+ * deadline never pass.
+ */
+export function assertLockWaitMs(waitMs: number): void {
+  if (!Number.isFinite(waitMs) || waitMs < 0) {
+    throw new ValidationError(`lock wait must be a finite number of ms ≥ 0, not ${waitMs}`, {
+      details: { waitMs: String(waitMs) },
+    });
   }
 }
 
@@ -232,25 +313,24 @@ function parseRecord(bytes: Uint8Array): LockRecord | null {
   return { pid: pid as number, host, acquired_at, token };
 }
 
-/** Throws `LockHeldError` unless `seen` is provably stale (rules in the class comment). */
-function assertStale(seen: SeenLock, staleAfterMs: number): void {
+/**
+ * Whether `seen` is provably stale, held by another process (or host, or being written), or
+ * held by this process (rules in the class comment).
+ */
+function judge(seen: SeenLock, staleAfterMs: number): "stale" | "held" | "ours" {
   const { record, stat } = seen;
-  if (record === null) {
-    if (Date.now() - stat.mtimeMs > staleAfterMs) return;
-    throw heldError(seen);
-  }
-  if (record.host !== hostname()) throw heldError(seen);
+  if (record === null) return Date.now() - stat.mtimeMs > staleAfterMs ? "stale" : "held";
+  if (record.host !== hostname()) return "held";
   if (record.pid === process.pid) {
     // Our own pid: taken during our lifetime means by us (another FsStorage or thread).
     // NaN (an unparseable time) compares false: held, the safe answer.
     const acquired = Date.parse(record.acquired_at);
-    if (acquired < processStartMs() - 1000) return;
-    throw heldError(seen);
+    return acquired < processStartMs() - 1000 ? "stale" : "ours";
   }
-  if (isProcessAlive(record.pid)) throw heldError(seen);
+  return isProcessAlive(record.pid) ? "held" : "stale";
 }
 
-/** When this process started, in epoch ms (the 1 s slack in `assertStale` absorbs rounding). */
+/** When this process started, in epoch ms (the 1 s slack in `judge` absorbs rounding). */
 function processStartMs(): number {
   return Date.now() - process.uptime() * 1000;
 }
@@ -301,6 +381,29 @@ async function clearAbandonedClaim(fs: FsOps, claim: string, staleAfterMs: numbe
   } catch (err) {
     if (!isMissing(err)) throw err;
   }
+}
+
+function lockWait(refusal: Refusal, waitMs: number): LockWait {
+  const record = refusal.seen?.record ?? null;
+  const bound = `waiting up to ${waitMs} ms`;
+  if (refusal.reason === "taking-over")
+    return {
+      holder: null,
+      waitMs,
+      message: `${bound} for another process to finish taking over the stale storage directory lock`,
+    };
+  if (record === null)
+    return {
+      holder: null,
+      waitMs,
+      message: `${bound} for the storage directory lock file (being written or unreadable) to be completed or removed`,
+    };
+  const { pid, host, acquired_at } = record;
+  return {
+    holder: { pid, host, acquired_at },
+    waitMs,
+    message: `${bound} for pid ${pid} on ${host}, which holds the storage directory lock, to exit or release it`,
+  };
 }
 
 function sleep(ms: number): Promise<void> {
