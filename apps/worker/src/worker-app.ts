@@ -1,7 +1,7 @@
 import { createApp } from "@dawsos/api";
 import {
-  EdgeGraphStore,
-  type EdgeGraphStoreOptions,
+  BucketGraphStore,
+  type BucketGraphStoreOptions,
   MarketData,
   registerBuiltinWorkflows,
   SessionStore,
@@ -20,11 +20,11 @@ export const VERSION = "0.1.0";
 export interface WorkerAppOptions {
   /** Key prefix inside the bucket (tests give each app family its own). Default: none. */
   prefix?: string;
-  store?: EdgeGraphStoreOptions;
+  store?: BucketGraphStoreOptions;
 }
 
 /**
- * The composition root: R2 holds the graph (an `EdgeGraphStore`, safe with many isolates
+ * The composition root: R2 holds the graph (an `BucketGraphStore`, safe with many isolates
  * writing), sessions and workflow history; KV holds only the market-data cache entries.
  * `/api/*` requires `API_TOKEN` (503 `not_configured` without one).
  */
@@ -40,7 +40,7 @@ export async function createWorkerApp(
 ): Promise<WorkerServices> {
   const r2 = new R2Storage(env.GRAPH_BUCKET, { prefix: options.prefix ?? "" });
   const cache = new KvStorage(env.CACHE_KV);
-  const store = await EdgeGraphStore.open(r2, options.store);
+  const store = await BucketGraphStore.open(r2, options.store);
   const history = new WorkflowHistory(r2);
   const market = MarketData.create({
     fredApiKey: env.FRED_API_KEY || undefined,

@@ -1,4 +1,4 @@
-import type { EdgeEvent } from "@dawsos/core";
+import type { BucketEvent } from "@dawsos/core";
 import { describe, expect, it } from "vitest";
 import { call, newIsolate, uniquePrefix } from "./support.ts";
 
@@ -15,9 +15,9 @@ describe.each([
 ])("50 PUT + 50 PATCH through 25 isolates on one bucket ($budget)", ({ maxAttempts }) => {
   it("no lost update: every 2xx'd node and data key is present, every other answer is 409, the graph verifies", async () => {
     const prefix = uniquePrefix("concurrency");
-    const events: EdgeEvent[] = [];
+    const events: BucketEvent[] = [];
     const store = {
-      onEvent: (e: EdgeEvent) => events.push(e),
+      onEvent: (e: BucketEvent) => events.push(e),
       ...(maxAttempts === undefined ? {} : { backoff: { maxAttempts } }),
     };
     const isolates = await Promise.all(Array.from({ length: 25 }, () => newIsolate(prefix, { store })));

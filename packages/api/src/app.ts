@@ -19,7 +19,7 @@ const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
 
 /**
  * The DawsOS HTTP API (SPEC section 5) as one Hono app. It knows nothing of Node or Workers:
- * the apps pass in a graph service (`GraphStore` or `EdgeGraphStore`) and serve `app.fetch`.
+ * the apps pass in a graph service (`GraphStore` or `BucketGraphStore`) and serve `app.fetch`.
  */
 export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
   const app = new OpenAPIHono<ApiEnv>({

@@ -3,7 +3,7 @@ import type { GraphService, MarketData, SessionStore, WorkflowEngine, WorkflowHi
 /** What the app needs from its composition root (the Node server or the Worker). */
 export interface AppDeps {
   /**
-   * The graph: `GraphStore` (Node, single writer) or `EdgeGraphStore` (Workers, many writers
+   * The graph: `GraphStore` (Node, single writer) or `BucketGraphStore` (Workers, many writers
    * over R2). The app calls `refresh()` once per request before reading `graph`.
    */
   store: GraphService;

@@ -1,4 +1,4 @@
-import { EdgeGraphStore, MemoryStorage, SessionStore } from "@dawsos/core";
+import { BucketGraphStore, MemoryStorage, SessionStore } from "@dawsos/core";
 import { describe, expect, it } from "vitest";
 import { createApp } from "./app.ts";
 
@@ -13,7 +13,7 @@ const SEED = {
 async function twoIsolates() {
   const storage = new MemoryStorage();
   const make = async () => {
-    const store = await EdgeGraphStore.open(storage, { seed: SEED });
+    const store = await BucketGraphStore.open(storage, { seed: SEED });
     let refreshes = 0;
     const refresh = store.refresh.bind(store);
     store.refresh = () => {

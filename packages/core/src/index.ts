@@ -4,9 +4,10 @@
  * recovery), caches, the FRED and market-quote clients, workflows and their history. No `node:`
  * imports: runs on Node, Deno, Workers, browsers.
  */
+
+export * from "./bucket-store/index.ts";
 export * from "./cache/index.ts";
 export * from "./data/index.ts";
-export * from "./edge/index.ts";
 export * from "./errors/index.ts";
 export * from "./format/index.ts";
 export * from "./graph/index.ts";

@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { ConflictError, EdgeGraphStore, GraphStore, toBytes } from "@dawsos/core";
+import { BucketGraphStore, ConflictError, GraphStore, toBytes } from "@dawsos/core";
 import { runStorageContract } from "@dawsos/core/testing";
 import { describe, expect, it } from "vitest";
 import { R2Storage } from "../src/index.ts";
@@ -72,10 +72,10 @@ describe("R2Storage in workerd", () => {
     expect(counting.lists).toBeGreaterThanOrEqual(2);
   });
 
-  it("is accepted by GraphStore and EdgeGraphStore (strong, compare-and-swap)", async () => {
+  it("is accepted by GraphStore and BucketGraphStore (strong, compare-and-swap)", async () => {
     const storage = new R2Storage(bucket, { prefix: uniquePrefix("stores") });
     expect(storage.capabilities).toMatchObject({ conditionalWrites: true, consistency: "strong" });
-    const edge = await EdgeGraphStore.open(storage, { seed: { nodes: { A: { type: "t" } } } });
+    const edge = await BucketGraphStore.open(storage, { seed: { nodes: { A: { type: "t" } } } });
     await edge.putNode("B", { type: "t" });
     expect((await edge.verify()).ok).toBe(true);
     const other = new R2Storage(bucket, { prefix: uniquePrefix("single") });

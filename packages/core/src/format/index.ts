@@ -2,5 +2,6 @@ export * from "./line-reader.ts";
 export * from "./read-document.ts";
 export * from "./schemas.ts";
 export * from "./stream-read-document.ts";
+export * from "./trailer.ts";
 export * from "./verify-document.ts";
 export * from "./write-document.ts";

@@ -1,5 +1,6 @@
 import type { Undo } from "../graph/knowledge-graph.ts";
-import type { AppendLog } from "../storage/adapter.ts";
+import type { AppendLog, StorageAdapter } from "../storage/adapter.ts";
+import { emulatedAppendLog } from "./emulated-append-log.ts";
 
 /**
  * How a commit is made durable:
@@ -63,7 +64,11 @@ export class JournalWriter {
   readonly #durability: Durability;
   readonly #batchDelayMs: number;
   readonly #options: JournalWriterOptions;
+  readonly #storage: StorageAdapter;
+  readonly #key: string;
   #log: AppendLog;
+  /** The file was replaced but could not be reopened: reopen before the next write. */
+  #lost = false;
   #pending: Pending[] = [];
   #running: Promise<void> | null = null;
   #looping = false;
@@ -80,12 +85,66 @@ export class JournalWriter {
   #marked: string[] | null = null;
   #records = 0;
 
-  constructor(log: AppendLog, options: JournalWriterOptions = {}) {
+  private constructor(storage: StorageAdapter, key: string, log: AppendLog, options: JournalWriterOptions) {
+    this.#storage = storage;
+    this.#key = key;
     this.#log = log;
     this.#goodSize = log.size;
     this.#durability = options.durability ?? "fsync";
     this.#batchDelayMs = options.batchDelayMs ?? 50;
     this.#options = options;
+  }
+
+  /**
+   * Opens the journal file `key` of `storage` for appending (the adapter's durable append, or an
+   * emulation over `put`). `records` is how many it holds; `cutTo` drops a torn tail first (a
+   * crash mid-append: the incomplete record was never acknowledged), so the next append starts
+   * on a clean line.
+   */
+  static async open(
+    storage: StorageAdapter,
+    key: string,
+    options: JournalWriterOptions & { records: number; cutTo?: number },
+  ): Promise<JournalWriter> {
+    const log = await openLog(storage, key);
+    const writer = new JournalWriter(storage, key, log, options);
+    if (options.cutTo !== undefined && options.cutTo < log.size) {
+      await log.truncate(options.cutTo);
+      writer.#goodSize = log.size;
+    }
+    writer.#records = options.records;
+    return writer;
+  }
+
+  /**
+   * Replaces the whole file with `text` holding `records` records (compaction's journal reset;
+   * call only when drained). The log is closed first and the file that is there afterwards is
+   * reopened — also when writing failed, so the writer never keeps a closed log. If reopening
+   * fails, the next write retries it.
+   */
+  async rewrite(text: string, records: number): Promise<void> {
+    try {
+      // Everything was synced before; a close that reports an error still frees the descriptor.
+      await this.#log.close().catch(() => undefined);
+      await this.#storage.put(this.#key, text);
+    } finally {
+      this.#lost = true;
+      await this.#reopen(records);
+    }
+  }
+
+  async #reopen(records: number): Promise<void> {
+    this.#log = await openLog(this.#storage, this.#key);
+    this.#goodSize = this.#log.size;
+    this.#needsTruncate = false;
+    this.#records = records;
+    this.#lost = false;
+  }
+
+  /** Stops the background sync and closes the file (after `sync()`). */
+  async close(): Promise<void> {
+    this.#clearTimer();
+    await this.#log.close();
   }
 
   get durability(): Durability {
@@ -143,17 +202,6 @@ export class JournalWriter {
     const lines = this.#marked ?? [];
     this.#marked = null;
     return lines;
-  }
-
-  /**
-   * Swaps in a new log (after compaction replaced the journal file). Call only when drained;
-   * `records` is the number of records the new log already holds.
-   */
-  replaceLog(log: AppendLog, records: number): void {
-    this.#log = log;
-    this.#goodSize = log.size;
-    this.#needsTruncate = false;
-    this.#records = records;
   }
 
   /** Flushes and fdatasyncs whatever is unsynced (batched/none modes, compaction, close). */
@@ -223,6 +271,7 @@ export class JournalWriter {
 
   async #write(group: Prepared[]): Promise<void> {
     try {
+      if (this.#lost) await this.#reopen(this.#records);
       if (this.#needsTruncate) {
         await this.#log.truncate(this.#goodSize);
         this.#needsTruncate = false;
@@ -270,11 +319,10 @@ export class JournalWriter {
       });
     }, this.#batchDelayMs);
   }
+}
 
-  /** Stops the background sync timer (the store calls `sync()` first). */
-  dispose(): void {
-    this.#clearTimer();
-  }
+function openLog(storage: StorageAdapter, key: string): Promise<AppendLog> {
+  return storage.openAppendLog ? storage.openAppendLog(key) : emulatedAppendLog(storage, key);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EdgeGraphStore } from "../edge/edge-graph-store.ts";
+import { BucketGraphStore } from "../bucket-store/bucket-graph-store.ts";
 import { UnsupportedStorageError } from "../errors/errors.ts";
 import { GraphStore } from "../store/graph-store.ts";
 import { RecordingStorage } from "../testing/recording-storage.ts";
@@ -44,7 +44,7 @@ describe("which storage can hold the graph", () => {
       { conditionalWrites: false, durableAppend: false },
     ]) {
       const flagged = new FlaggedStorage(flags);
-      await expect(EdgeGraphStore.open(flagged, { seed: SEED })).rejects.toMatchObject({
+      await expect(BucketGraphStore.open(flagged, { seed: SEED })).rejects.toMatchObject({
         code: "unsupported_storage",
       });
       expect(flagged.calls).toEqual([]);

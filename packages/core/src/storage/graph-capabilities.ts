@@ -9,7 +9,7 @@ import type { StorageAdapter } from "./adapter.ts";
  * - one with neither compare-and-swap (`conditionalWrites`) nor a durable append: commits could
  *   neither be ordered against other writers nor made durable one record at a time.
  *
- * `requireConditionalWrites` is for stores shared by several writers (`EdgeGraphStore`), which
+ * `requireConditionalWrites` is for stores shared by several writers (`BucketGraphStore`), which
  * order their commits with compare-and-swap alone.
  */
 export function assertGraphStorage(

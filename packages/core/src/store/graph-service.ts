@@ -2,14 +2,52 @@ import type { BatchOp } from "../format/schemas.ts";
 import type { Change } from "../graph/changes.ts";
 import type { KnowledgeGraph } from "../graph/knowledge-graph.ts";
 import type { GraphEdge, GraphNode, GraphStats, JsonObject, Pattern } from "../graph/types.ts";
-import type { BackupInfo, CommitOptions, RecoveryReport, SavedVersion, VersionInfo } from "./graph-store.ts";
+import type { BackupFile } from "./backup-files.ts";
+import type { RecoveryReport } from "./recovery-report.ts";
 import type { IntegrityReport } from "./verify-storage.ts";
+
+export type { RecoveryReport } from "./recovery-report.ts";
+
+/** Options of every mutation (SPEC `If-Match`). */
+export interface CommitOptions {
+  /**
+   * Runs synchronously immediately before the changes are applied (after any wait), so a
+   * compare-and-set such as HTTP `If-Match` cannot race another writer. Throw to refuse.
+   */
+  precondition?: (graph: KnowledgeGraph) => void;
+  /** Builds the changes at that same instant (instead of the `changes` argument). */
+  changes?: () => readonly Change[];
+}
+
+/** A saved version (`graph_<id>.json`), as listed. */
+export interface VersionInfo {
+  id: string;
+  created: string;
+  size: number;
+  checksum: string | null;
+}
+
+/** A complete backup (`backups/<id>/` with its manifest). */
+export interface BackupInfo {
+  id: string;
+  created: string;
+  seq: number;
+  files: BackupFile[];
+}
+
+/** What `saveVersion` made. */
+export interface SavedVersion {
+  id: string;
+  checksum: string;
+  created: string;
+  size: number;
+}
 
 /**
  * What the HTTP API and the workflows need from a graph store. Two implementations:
  *
  * - `GraphStore`: the single writer of a storage directory (journal + snapshot; Node).
- * - `EdgeGraphStore`: one of many writers sharing a bucket (optimistic concurrency over
+ * - `BucketGraphStore`: one of many writers sharing a bucket (optimistic concurrency over
  *   compare-and-swap; Cloudflare Workers over R2).
  *
  * `graph` is read synchronously; callers that may share storage with other writers call

@@ -1,7 +1,18 @@
+export { type ArchiveEvent, type ArchiveOptions, type DocumentSource, GraphArchive } from "./archive.ts";
 export type { BackupFile, BackupManifest } from "./backup-files.ts";
-export type { GraphService } from "./graph-service.ts";
+export type {
+  BackupInfo,
+  CommitOptions,
+  GraphService,
+  RecoveryReport,
+  SavedVersion,
+  VersionInfo,
+} from "./graph-service.ts";
 export * from "./graph-store.ts";
 export { type LoadedGraph, loadGraphBytes } from "./load-graph.ts";
+export { type BuildChanges, GraphMutations, prepareChanges } from "./mutations.ts";
+export { RECOVERY_REPORTS_KEY, readPendingRecoveries } from "./recovery-report.ts";
+export { findRecoverySource, type RecoverySearch, type RecoverySource } from "./recovery-source.ts";
 export * from "./storage-keys.ts";
 export * from "./timestamp-ids.ts";
 export * from "./verify-storage.ts";

@@ -1,4 +1,5 @@
-import { IntegrityError } from "../errors/errors.ts";
+import { IntegrityError, StorageError } from "../errors/errors.ts";
+import type { Change } from "../graph/changes.ts";
 import type { KnowledgeGraph } from "../graph/knowledge-graph.ts";
 import type { HasherFactory } from "../integrity/sha256.ts";
 import { decodeJournalRecord, type JournalRecord } from "../journal/journal-record.ts";
@@ -6,7 +7,8 @@ import { scanJournal } from "../journal/read-journal.ts";
 import { bytesToText, type StorageAdapter } from "../storage/adapter.ts";
 import { readSnapshotFrom } from "../store/snapshot-io.ts";
 import { GRAPH_KEY, JOURNAL_KEY } from "../store/storage-keys.ts";
-import type { EdgeHead, HeadJournalEntry } from "./edge-head.ts";
+import type { BucketHead, HeadJournalEntry } from "./bucket-head.ts";
+import { JOURNAL_PREFIX, journalBaseOf, SNAPSHOTS_PREFIX, snapshotSeqOf } from "./bucket-keys.ts";
 
 /**
  * Reads and verifies the snapshot a head names: its own checksum, and that it is the very
@@ -14,7 +16,7 @@ import type { EdgeHead, HeadJournalEntry } from "./edge-head.ts";
  */
 export async function readSnapshotObject(
   storage: StorageAdapter,
-  ref: EdgeHead["snapshot"],
+  ref: BucketHead["snapshot"],
   hasher: HasherFactory,
   now: string,
 ): Promise<KnowledgeGraph | null> {
@@ -84,4 +86,47 @@ export async function importFsLayout(
     records++;
   }
   return { graph, records };
+}
+
+/**
+ * Deletes snapshots and journal objects older than `seq`. Safe against writers in flight: any
+ * object a future head can name was written against a head at or after `seq`. A reader still
+ * fetching an old object finds it gone and reads the head again.
+ */
+export async function removeObjectsBefore(storage: StorageAdapter, seq: number): Promise<void> {
+  for (const { key } of await storage.list(SNAPSHOTS_PREFIX)) {
+    const at = snapshotSeqOf(key);
+    if (at !== null && at < seq) await storage.delete(key);
+  }
+  for (const { key } of await storage.list(JOURNAL_PREFIX)) {
+    const base = journalBaseOf(key);
+    if (base !== null && base < seq) await storage.delete(key);
+  }
+}
+
+/** Applies a stored record; one that does not fit the graph it continues is damage, not a user error. */
+export function applyRecord(graph: KnowledgeGraph, changes: readonly Change[], key: string): void {
+  try {
+    graph.apply(changes);
+  } catch (cause) {
+    const message = cause instanceof Error ? cause.message : String(cause);
+    throw new IntegrityError("invalid_document", `record cannot be applied: ${message}`, {
+      file: key,
+      cause,
+    });
+  }
+}
+
+/** An object named by the head is missing: read the head again. */
+export class MissingObjectError extends StorageError {
+  constructor(readonly key: string) {
+    super(`${key} is missing`);
+  }
+}
+
+export function unwrapMissing(err: unknown): unknown {
+  if (err instanceof MissingObjectError) {
+    return new IntegrityError("integrity_error", "an object the head names is missing", { file: err.key });
+  }
+  return err;
 }

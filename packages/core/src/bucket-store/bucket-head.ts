@@ -1,7 +1,7 @@
 import { IntegrityError } from "../errors/errors.ts";
 import { bytesToText } from "../storage/adapter.ts";
-import type { RecoveryReport } from "../store/graph-store.ts";
-import { HEAD_KEY, journalBaseOf, snapshotSeqOf } from "./edge-keys.ts";
+import type { RecoveryReport } from "../store/graph-service.ts";
+import { HEAD_KEY, journalBaseOf, snapshotSeqOf } from "./bucket-keys.ts";
 
 /** One committed journal object: its record takes the graph from `seq - count` to `seq`. */
 export interface HeadJournalEntry {
@@ -17,7 +17,7 @@ export interface HeadJournalEntry {
  * compare-and-swap on its etag. The graph at `seq` is the snapshot plus the journal objects,
  * applied in order; each entry continues the previous one (`seq - count` = previous `seq`).
  */
-export interface EdgeHead {
+export interface BucketHead {
   readonly format: "dawsos-edge-head";
   readonly version: 1;
   /** The graph's `seq` (its HTTP ETag). */
@@ -33,7 +33,7 @@ export interface EdgeHead {
   readonly recovery?: RecoveryReport;
 }
 
-export function encodeHead(head: EdgeHead): string {
+export function encodeHead(head: BucketHead): string {
   return `${JSON.stringify(head)}\n`;
 }
 
@@ -43,7 +43,7 @@ const isSeq = (n: unknown): n is number => Number.isSafeInteger(n) && (n as numb
  * Parses and checks a stored head: shape, keys of our own shapes (a head can never make the
  * store read outside `graph/`), and an unbroken chain from the snapshot to `seq`.
  */
-export function decodeHead(body: Uint8Array): EdgeHead {
+export function decodeHead(body: Uint8Array): BucketHead {
   const fail = (message: string, code: "malformed_json" | "invalid_document" = "invalid_document") =>
     new IntegrityError(code, message, { file: HEAD_KEY });
   let raw: unknown;
@@ -52,7 +52,7 @@ export function decodeHead(body: Uint8Array): EdgeHead {
   } catch (cause) {
     throw new IntegrityError("malformed_json", "not valid JSON", { file: HEAD_KEY, cause });
   }
-  const head = raw as EdgeHead;
+  const head = raw as BucketHead;
   if (head?.format !== "dawsos-edge-head" || head.version !== 1) throw fail("not a DawsOS head document");
   if (!isSeq(head.seq) || typeof head.updated !== "string") throw fail("seq or updated is invalid");
   const snapshot = head.snapshot;
@@ -96,4 +96,4 @@ export function decodeHead(body: Uint8Array): EdgeHead {
 }
 
 /** Bytes of the journal objects a head names (what a cold reader fetches besides the snapshot). */
-export const journalBytes = (head: EdgeHead) => head.journal.reduce((sum, e) => sum + e.bytes, 0);
+export const journalBytes = (head: BucketHead) => head.journal.reduce((sum, e) => sum + e.bytes, 0);

@@ -1,8 +1,9 @@
 import { ConflictError } from "../errors/errors.ts";
-import type { RecoveryReport } from "../store/graph-store.ts";
+import type { ArchiveEvent } from "../store/archive.ts";
+import type { RecoveryReport } from "../store/graph-service.ts";
 
-/** What an `EdgeGraphStore` did (structured, for logs and tests). */
-export type EdgeEvent =
+/** What an `BucketGraphStore` did (structured, for logs and tests). */
+export type BucketEvent =
   | { type: "seeded"; nodes: number; edges: number }
   | { type: "imported"; seq: number; records: number }
   | { type: "loaded"; seq: number; records: number }
@@ -12,9 +13,7 @@ export type EdgeEvent =
   | { type: "compacted"; seq: number; records: number; ms: number }
   | { type: "compaction_failed"; error: unknown }
   | { type: "cleanup_failed"; error: unknown }
-  | { type: "backup_created"; id: string }
-  | { type: "backup_deleted"; id: string; reason: "retention" | "request" }
-  | { type: "version_deleted"; id: string }
+  | ArchiveEvent
   | { type: "restored"; from: string; backup: string };
 
 /** A conditional write of the adapter lost (compare-and-swap or create-only). */

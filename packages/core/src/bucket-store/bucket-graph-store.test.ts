@@ -7,9 +7,10 @@ import { MemoryStorage } from "../storage/memory-storage.ts";
 import { GraphStore } from "../store/graph-store.ts";
 import { RecordingStorage } from "../testing/recording-storage.ts";
 import { ManualClock } from "../util/clock.ts";
-import type { EdgeEvent } from "./edge-events.ts";
-import { EdgeGraphStore, type EdgeGraphStoreOptions } from "./edge-graph-store.ts";
-import { HEAD_KEY, JOURNAL_PREFIX, SNAPSHOTS_PREFIX } from "./edge-keys.ts";
+import type { BucketEvent } from "./bucket-events.ts";
+import { BucketGraphStore } from "./bucket-graph-store.ts";
+import { HEAD_KEY, JOURNAL_PREFIX, SNAPSHOTS_PREFIX } from "./bucket-keys.ts";
+import type { BucketGraphStoreOptions } from "./bucket-options.ts";
 
 const SEED = {
   version: 2,
@@ -24,12 +25,18 @@ const SEED = {
 
 const noWait = async () => {};
 
-describe("EdgeGraphStore", () => {
+describe("BucketGraphStore", () => {
   let storage: MemoryStorage;
   let clock: ManualClock;
-  let events: EdgeEvent[];
-  const open = (extra: EdgeGraphStoreOptions = {}, over: MemoryStorage | RecordingStorage = storage) =>
-    EdgeGraphStore.open(over, { seed: SEED, clock, sleep: noWait, onEvent: (e) => events.push(e), ...extra });
+  let events: BucketEvent[];
+  const open = (extra: BucketGraphStoreOptions = {}, over: MemoryStorage | RecordingStorage = storage) =>
+    BucketGraphStore.open(over, {
+      seed: SEED,
+      clock,
+      sleep: noWait,
+      onEvent: (e) => events.push(e),
+      ...extra,
+    });
 
   beforeEach(() => {
     storage = new MemoryStorage();

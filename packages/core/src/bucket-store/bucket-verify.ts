@@ -3,9 +3,9 @@ import type { KnowledgeGraph } from "../graph/knowledge-graph.ts";
 import type { HasherFactory } from "../integrity/sha256.ts";
 import type { StorageAdapter } from "../storage/adapter.ts";
 import { type FileCheck, type IntegrityReport, verifyStateFiles } from "../store/verify-storage.ts";
-import { decodeHead, type EdgeHead } from "./edge-head.ts";
-import { HEAD_KEY } from "./edge-keys.ts";
-import { readJournalObject, readSnapshotObject } from "./edge-objects.ts";
+import { type BucketHead, decodeHead } from "./bucket-head.ts";
+import { HEAD_KEY } from "./bucket-keys.ts";
+import { readJournalObject, readSnapshotObject } from "./bucket-objects.ts";
 
 const check = (key: string, err: unknown): FileCheck => {
   if (err instanceof DawsosError) return { key, ok: false, error: { code: err.code, message: err.message } };
@@ -21,7 +21,7 @@ const HEAD_MOVED = Symbol("head moved");
  * snapshot — then versions, backups, seed and workflow history as for the filesystem layout.
  * Nothing is written.
  */
-export async function verifyEdgeStorage(
+export async function verifyBucketStorage(
   storage: StorageAdapter,
   options: { hasher: HasherFactory; now: string },
 ): Promise<IntegrityReport> {
@@ -34,7 +34,7 @@ export async function verifyEdgeStorage(
   await verifyStateFiles(storage, options, files);
   const report: IntegrityReport = { ok: files.every((f) => f.ok), files };
   const head = await storage.get(HEAD_KEY).catch(() => null);
-  let recovery: EdgeHead["recovery"];
+  let recovery: BucketHead["recovery"];
   try {
     recovery = head ? decodeHead(head.body).recovery : undefined;
   } catch {
@@ -57,7 +57,7 @@ async function verifyHeadChain(
     });
     return;
   }
-  let head: EdgeHead;
+  let head: BucketHead;
   try {
     head = decodeHead(stored.body);
     files.push({ key: HEAD_KEY, ok: true });

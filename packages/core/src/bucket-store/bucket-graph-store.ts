@@ -1,87 +1,46 @@
-import {
-  ConflictError,
-  DawsosError,
-  IntegrityError,
-  StorageError,
-  ValidationError,
-} from "../errors/errors.ts";
+import { ConflictError, DawsosError, IntegrityError } from "../errors/errors.ts";
 import { readDocument } from "../format/read-document.ts";
-import type { BatchOp } from "../format/schemas.ts";
 import { assertSubmittedChecksum } from "../format/verify-document.ts";
 import { encodeDocument } from "../format/write-document.ts";
-import type { Change } from "../graph/changes.ts";
 import { KnowledgeGraph } from "../graph/knowledge-graph.ts";
-import type { GraphEdge, GraphNode, GraphStats, JsonObject, Pattern } from "../graph/types.ts";
-import { assertId } from "../graph/validate.ts";
+import type { GraphStats } from "../graph/types.ts";
 import { createSha256, type HasherFactory } from "../integrity/sha256.ts";
-import { encodeJournalRecord } from "../journal/journal-record.ts";
 import { investmentFrameworkSeed } from "../seed/investment-framework.ts";
 import type { StorageAdapter } from "../storage/adapter.ts";
 import { assertGraphStorage } from "../storage/graph-capabilities.ts";
-import type { GraphService } from "../store/graph-service.ts";
+import { GraphArchive } from "../store/archive.ts";
 import type {
   BackupInfo,
   CommitOptions,
+  GraphService,
   RecoveryReport,
   SavedVersion,
   VersionInfo,
-} from "../store/graph-store.ts";
-import { resolveBatch, resolveEdge, resolveNodePut } from "../store/resolve-ops.ts";
+} from "../store/graph-service.ts";
+import { type BuildChanges, GraphMutations, prepareChanges } from "../store/mutations.ts";
 import { SEED_KEY } from "../store/storage-keys.ts";
 import type { IntegrityReport } from "../store/verify-storage.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
 import { Mutex } from "../util/mutex.ts";
 import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF, sleep } from "./backoff.ts";
-import { EdgeArchive } from "./edge-archive.ts";
-import { type EdgeEvent, isPreconditionFailed } from "./edge-events.ts";
-import { decodeHead, type EdgeHead, encodeHead, journalBytes } from "./edge-head.ts";
+import { type BucketEvent, isPreconditionFailed } from "./bucket-events.ts";
+import { type BucketHead, decodeHead, encodeHead, journalBytes } from "./bucket-head.ts";
+import { HEAD_KEY, journalKey, randomSuffix, snapshotKey } from "./bucket-keys.ts";
 import {
-  HEAD_KEY,
-  JOURNAL_PREFIX,
-  journalBaseOf,
-  journalKey,
-  randomSuffix,
-  SNAPSHOTS_PREFIX,
-  snapshotKey,
-  snapshotSeqOf,
-} from "./edge-keys.ts";
-import { importFsLayout, readJournalObject, readSnapshotObject } from "./edge-objects.ts";
-import { rebuildFromArchive } from "./edge-recovery.ts";
-import { verifyEdgeStorage } from "./edge-verify.ts";
-
-export interface EdgeGraphStoreOptions {
-  /** Document used to initialise an empty bucket (any accepted format). Default: the shipped seed. */
-  seed?: unknown;
-  clock?: Clock;
-  hasher?: HasherFactory;
-  /** Retry pacing when another writer committed first. */
-  backoff?: Partial<BackoffPolicy>;
-  /** Randomness for backoff jitter (tests pass a seeded one). */
-  random?: () => number;
-  sleep?: (ms: number) => Promise<void>;
-  /** Fold the journal into a new snapshot past this many journal objects. Default 64. */
-  compactAfterRecords?: number;
-  /** … or past this many journal bytes. Default 1 MiB. */
-  compactAfterBytes?: number;
-  /** Versions kept (newest first). Default 20. */
-  versionRetention?: number;
-  /** Backups kept (newest first). Default 30. */
-  backupRetention?: number;
-  onEvent?: (event: EdgeEvent) => void;
-}
-
-/** How often this instance revalidated, caught up and (re)loaded the whole graph. */
-export interface EdgeLoadCounters {
-  /** Head reads (one per `refresh`, commit attempt and compaction retry). */
-  revalidations: number;
-  /** Whole-graph loads: snapshot object plus its journal. */
-  fullLoads: number;
-  /** Journal objects applied to catch up with other writers. */
-  recordsCaughtUp: number;
-}
+  applyRecord,
+  importFsLayout,
+  MissingObjectError,
+  readJournalObject,
+  readSnapshotObject,
+  removeObjectsBefore,
+  unwrapMissing,
+} from "./bucket-objects.ts";
+import type { BucketGraphStoreOptions, BucketLoadCounters } from "./bucket-options.ts";
+import { rebuildFromArchive } from "./bucket-recovery.ts";
+import { verifyBucketStorage } from "./bucket-verify.ts";
 
 interface HeadState {
-  head: EdgeHead;
+  head: BucketHead;
   etag: string;
 }
 
@@ -105,37 +64,35 @@ interface HeadState {
  * Within one instance commits run one at a time, and reads wait for a commit in flight, so a
  * reader never sees changes that are not (yet) committed.
  */
-export class EdgeGraphStore implements GraphService {
+export class BucketGraphStore extends GraphMutations implements GraphService {
   readonly storage: StorageAdapter;
-  readonly #options: EdgeGraphStoreOptions;
+  readonly #options: BucketGraphStoreOptions;
   readonly #clock: Clock;
   readonly #hasher: HasherFactory;
   readonly #backoff: BackoffPolicy;
-  readonly #archive: EdgeArchive;
+  readonly #archive: GraphArchive;
   /** One commit, refresh or maintenance operation at a time within this instance. */
   readonly #local = new Mutex();
   #graph = new KnowledgeGraph();
   #state: HeadState | null = null;
   #pendingRefresh: Promise<void> | null = null;
   #closed = false;
-  readonly counters: EdgeLoadCounters = { revalidations: 0, fullLoads: 0, recordsCaughtUp: 0 };
+  readonly counters: BucketLoadCounters = { revalidations: 0, fullLoads: 0, recordsCaughtUp: 0 };
 
-  private constructor(storage: StorageAdapter, options: EdgeGraphStoreOptions) {
+  private constructor(storage: StorageAdapter, options: BucketGraphStoreOptions) {
+    super();
     this.storage = storage;
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
     this.#hasher = options.hasher ?? createSha256;
     this.#backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
-    this.#archive = new EdgeArchive(storage, {
+    this.#archive = new GraphArchive(storage, {
       hasher: this.#hasher,
-      versionRetention: options.versionRetention ?? 20,
-      backupRetention: options.backupRetention ?? 30,
-      onDeleted: (what, id) =>
-        this.#emit(
-          what === "version"
-            ? { type: "version_deleted", id }
-            : { type: "backup_deleted", id, reason: "retention" },
-        ),
+      clock: this.#clock,
+      versionRetention: options.versionRetention,
+      backupRetention: options.backupRetention,
+      sharedWriters: true,
+      onEvent: (event) => this.#emit(event),
     });
   }
 
@@ -144,9 +101,12 @@ export class EdgeGraphStore implements GraphService {
    * `graph.json` + `graph.journal` uploaded from a Node storage directory). The storage must be
    * strongly consistent with compare-and-swap.
    */
-  static async open(storage: StorageAdapter, options: EdgeGraphStoreOptions = {}): Promise<EdgeGraphStore> {
+  static async open(
+    storage: StorageAdapter,
+    options: BucketGraphStoreOptions = {},
+  ): Promise<BucketGraphStore> {
     assertGraphStorage(storage, { requireConditionalWrites: true });
-    const store = new EdgeGraphStore(storage, options);
+    const store = new BucketGraphStore(storage, options);
     await store.refresh();
     return store;
   }
@@ -161,15 +121,19 @@ export class EdgeGraphStore implements GraphService {
   }
 
   /** The head this instance last saw (for diagnostics and tests). */
-  get head(): EdgeHead | null {
+  get head(): BucketHead | null {
     return this.#state?.head ?? null;
+  }
+
+  protected now(): string {
+    return this.#now();
   }
 
   #now(): string {
     return this.#clock.now().toISOString();
   }
 
-  #emit(event: EdgeEvent): void {
+  #emit(event: BucketEvent): void {
     this.#options.onEvent?.(event);
   }
 
@@ -223,7 +187,7 @@ export class EdgeGraphStore implements GraphService {
   }
 
   /** Catches up by replaying journal objects when possible, else loads the snapshot. */
-  async #moveTo(head: EdgeHead): Promise<void> {
+  async #moveTo(head: BucketHead): Promise<void> {
     const seq = this.#state ? this.#graph.seq : -1;
     if (seq === head.seq) return; // same graph (e.g. a compaction): nothing to read
     // Every seq is assigned by exactly one successful head swap, so if a journal entry starts
@@ -244,13 +208,13 @@ export class EdgeGraphStore implements GraphService {
     this.#emit({ type: "loaded", seq: graph.seq, records: records.length });
   }
 
-  async #readSnapshot(head: EdgeHead): Promise<KnowledgeGraph> {
+  async #readSnapshot(head: BucketHead): Promise<KnowledgeGraph> {
     const graph = await readSnapshotObject(this.storage, head.snapshot, this.#hasher, this.#now());
     if (!graph) throw new MissingObjectError(head.snapshot.key);
     return graph;
   }
 
-  async #readRecord(entry: EdgeHead["journal"][number]) {
+  async #readRecord(entry: BucketHead["journal"][number]) {
     const record = await readJournalObject(this.storage, entry, this.#hasher);
     if (!record) throw new MissingObjectError(entry.key);
     return record;
@@ -278,7 +242,7 @@ export class EdgeGraphStore implements GraphService {
       }
     }
     const snapshot = await this.#writeSnapshot(graph);
-    const head: EdgeHead = {
+    const head: BucketHead = {
       format: "dawsos-edge-head",
       version: 1,
       seq: graph.seq,
@@ -309,7 +273,7 @@ export class EdgeGraphStore implements GraphService {
    * damaged object). False when another writer changed the head first.
    */
   async #recover(state: HeadState, error: IntegrityError): Promise<boolean> {
-    const { graph, report } = await rebuildFromArchive(this.storage, this.#archive, state.head, error, {
+    const { graph, report } = await rebuildFromArchive(this.storage, state.head, error, {
       hasher: this.#hasher,
       clock: this.#clock,
     });
@@ -334,7 +298,7 @@ export class EdgeGraphStore implements GraphService {
   }
 
   /** Writes an immutable snapshot object of `graph` (create-only, unique key). */
-  async #writeSnapshot(graph: KnowledgeGraph): Promise<EdgeHead["snapshot"]> {
+  async #writeSnapshot(graph: KnowledgeGraph): Promise<BucketHead["snapshot"]> {
     const { bytes, checksum } = await encodeDocument(graph, this.#hasher);
     const key = snapshotKey(graph.seq, randomSuffix());
     await this.storage.put(key, bytes, { ifNoneMatch: "*" });
@@ -344,7 +308,7 @@ export class EdgeGraphStore implements GraphService {
   // ---------------------------------------------------------------- committing
 
   /** Swaps the head from `state` to `next`; false when another writer swapped it first. */
-  async #swapHead(state: HeadState, next: EdgeHead): Promise<boolean> {
+  async #swapHead(state: HeadState, next: BucketHead): Promise<boolean> {
     try {
       const put = await this.storage.put(HEAD_KEY, encodeHead(next), { ifMatch: state.etag });
       this.#state = { head: next, etag: put.etag };
@@ -373,25 +337,23 @@ export class EdgeGraphStore implements GraphService {
    * first), so a retry rebases the change onto what other writers committed; `result` reads
    * the outcome before anyone else can change the graph.
    */
-  async #commit<T>(
-    options: CommitOptions,
-    build: (graph: KnowledgeGraph) => readonly Change[],
+  protected async commitWith<T>(
+    build: BuildChanges,
+    precondition: ((graph: KnowledgeGraph) => void) | undefined,
     result: (graph: KnowledgeGraph, seq: number) => T,
   ): Promise<T> {
     this.#assertOpen();
     return this.#local.run(async () => {
       for (let attempt = 1; ; attempt++) {
-        await this.#sync();
-        const state = this.#state!;
+        const state = await this.#syncedState();
         const graph = this.#graph;
-        options.precondition?.(graph);
-        const changes = options.changes ? options.changes() : build(graph);
+        precondition?.(graph);
+        const changes = build(graph);
         if (changes.length === 0) return result(graph, graph.seq);
-        const undo = graph.apply(changes); // a change that does not apply throws here, cleanly
+        // Validated and encoded before it applies; a change that does not apply throws cleanly.
+        const { line, undo } = prepareChanges(graph, changes, this.#hasher);
         const seq = graph.seq;
-        const base = seq - changes.length;
-        const line = encodeJournalRecord(seq, changes, this.#hasher);
-        const key = journalKey(base, randomSuffix());
+        const key = journalKey(seq - changes.length, randomSuffix());
         let swapped: boolean;
         try {
           const bytes = new TextEncoder().encode(line);
@@ -420,127 +382,23 @@ export class EdgeGraphStore implements GraphService {
     });
   }
 
-  async commit(changes: readonly Change[], options: CommitOptions = {}): Promise<number> {
-    return this.#commit(
-      options,
-      () => changes,
-      (_graph, seq) => seq,
-    );
+  /** `#sync`, then the head it left. */
+  async #syncedState(): Promise<HeadState> {
+    await this.#sync();
+    return this.#current();
   }
 
-  async putNode(
-    id: string,
-    input: { type: string; data?: JsonObject },
-    options: CommitOptions = {},
-  ): Promise<{ node: GraphNode; created: boolean }> {
-    assertId(id, "node id");
-    let created = false;
-    let node: GraphNode | undefined;
-    return this.#commit(
-      { precondition: options.precondition },
-      (graph) => {
-        const change = resolveNodePut(graph, id, input, this.#now());
-        created = !graph.hasNode(id);
-        node = change.node;
-        return [change];
-      },
-      () => ({ node: node!, created }),
-    );
-  }
-
-  async patchNode(id: string, data: JsonObject, options: CommitOptions = {}): Promise<GraphNode> {
-    assertId(id, "node id");
-    return this.#commit(
-      { precondition: options.precondition },
-      () => [{ op: "patch_node", at: this.#now(), id, data }],
-      (graph) => graph.getNode(id)!,
-    );
-  }
-
-  async deleteNode(id: string, options: CommitOptions = {}): Promise<void> {
-    await this.#commit(
-      { precondition: options.precondition },
-      () => [{ op: "delete_node", at: this.#now(), id }],
-      () => undefined,
-    );
-  }
-
-  async addEdge(input: {
-    from: string;
-    to: string;
-    type: string;
-    strength?: number;
-    id?: string;
-    metadata?: JsonObject;
-  }): Promise<GraphEdge> {
-    let edge: GraphEdge | undefined;
-    return this.#commit(
-      {},
-      (graph) => {
-        const change = resolveEdge(graph, input, this.#now(), new Set());
-        edge = change.edge;
-        return [change];
-      },
-      () => edge!,
-    );
-  }
-
-  async deleteEdge(id: string): Promise<void> {
-    await this.#commit(
-      {},
-      () => [{ op: "delete_edge", at: this.#now(), id }],
-      () => undefined,
-    );
-  }
-
-  async putPattern(id: string, pattern: Pattern): Promise<{ created: boolean }> {
-    let created = false;
-    return this.#commit(
-      {},
-      (graph) => {
-        created = graph.getPattern(id) === undefined;
-        return [{ op: "put_pattern", at: this.#now(), id, pattern }];
-      },
-      () => ({ created }),
-    );
-  }
-
-  async deletePattern(id: string): Promise<void> {
-    await this.#commit(
-      {},
-      () => [{ op: "delete_pattern", at: this.#now(), id }],
-      () => undefined,
-    );
-  }
-
-  /** All or nothing, one journal object; a failing op is a `ValidationError` naming its index. */
-  async applyBatch(ops: readonly BatchOp[]): Promise<{ applied: number; seq: number }> {
-    let applied = 0;
-    try {
-      return await this.#commit(
-        {},
-        (graph) => {
-          const changes = resolveBatch(graph, ops, this.#now());
-          applied = changes.length;
-          return changes;
-        },
-        (_graph, seq) => ({ applied, seq }),
-      );
-    } catch (err) {
-      if (err instanceof DawsosError && err.changeIndex !== undefined) {
-        throw new ValidationError(`op ${err.changeIndex}: ${err.message}`, {
-          cause: err,
-          details: { index: err.changeIndex, code: err.code },
-        });
-      }
-      throw err;
-    }
+  /** The head this instance last saw (every successful sync or swap sets it). */
+  #current(): HeadState {
+    const state = this.#state;
+    if (!state) throw new IntegrityError("empty_file", "the bucket has no head", { file: HEAD_KEY });
+    return state;
   }
 
   // ---------------------------------------------------------------- compaction
 
   async #maybeCompact(): Promise<void> {
-    const head = this.#state!.head;
+    const head = this.#current().head;
     const records = this.#options.compactAfterRecords ?? 64;
     const bytes = this.#options.compactAfterBytes ?? 1024 * 1024;
     if (head.journal.length < records && journalBytes(head) < bytes) return;
@@ -562,7 +420,7 @@ export class EdgeGraphStore implements GraphService {
     const started = Date.now();
     const snapshot = await this.#writeSnapshot(this.#graph);
     for (let attempt = 1; ; attempt++) {
-      const state = this.#state!;
+      const state = this.#current();
       const head = state.head;
       if (head.snapshot.seq >= snapshot.seq) {
         // Someone compacted at least as far (or replaced the graph): ours is not needed.
@@ -592,21 +450,10 @@ export class EdgeGraphStore implements GraphService {
     }
   }
 
-  /**
-   * Deletes snapshots and journal objects older than `seq` (best effort). Safe against writers
-   * in flight: any object a future head can name was written against a head at or after `seq`.
-   * A reader still fetching an old object finds it gone and reads the head again.
-   */
+  /** Deletes objects no head can name any more (best effort; see `removeObjectsBefore`). */
   async #removeObjectsBefore(seq: number): Promise<void> {
     try {
-      for (const { key } of await this.storage.list(SNAPSHOTS_PREFIX)) {
-        const at = snapshotSeqOf(key);
-        if (at !== null && at < seq) await this.storage.delete(key);
-      }
-      for (const { key } of await this.storage.list(JOURNAL_PREFIX)) {
-        const base = journalBaseOf(key);
-        if (base !== null && base < seq) await this.storage.delete(key);
-      }
+      await removeObjectsBefore(this.storage, seq);
     } catch (error) {
       this.#emit({ type: "cleanup_failed", error });
     }
@@ -635,7 +482,7 @@ export class EdgeGraphStore implements GraphService {
   ): Promise<string> {
     for (let attempt = 1; ; attempt++) {
       await this.#sync();
-      const state = this.#state!;
+      const state = this.#current();
       precondition?.(this.#graph);
       const backup = await this.#backupLocked();
       graph.advanceSeq(this.#graph.seq + 1);
@@ -663,8 +510,8 @@ export class EdgeGraphStore implements GraphService {
     options: Pick<CommitOptions, "precondition"> = {},
   ): Promise<GraphStats> {
     this.#assertOpen();
-    assertSubmittedChecksum(document, this.#hasher);
     const { graph } = readDocument(document, { file: "document", now: this.#now() });
+    assertSubmittedChecksum(document, this.#hasher);
     await this.#local.run(() => this.#replaceLocked(graph, options.precondition));
     return graph.stats();
   }
@@ -676,7 +523,7 @@ export class EdgeGraphStore implements GraphService {
     return this.#local.run(async () => {
       await this.#sync();
       const document = await encodeDocument(this.#graph, this.#hasher);
-      return this.#archive.saveVersion(document, this.#clock.now());
+      return this.#archive.saveVersion(document);
     });
   }
 
@@ -696,9 +543,7 @@ export class EdgeGraphStore implements GraphService {
 
   async #backupLocked(): Promise<BackupInfo> {
     const document = await encodeDocument(this.#graph, this.#hasher);
-    const backup = await this.#archive.createBackup(document, this.#graph.seq, this.#clock.now());
-    this.#emit({ type: "backup_created", id: backup.id });
-    return backup;
+    return this.#archive.createBackup(document, this.#graph.seq);
   }
 
   async backup(): Promise<BackupInfo> {
@@ -728,13 +573,12 @@ export class EdgeGraphStore implements GraphService {
   async deleteBackup(id: string): Promise<void> {
     this.#assertOpen();
     await this.#archive.deleteBackup(id);
-    this.#emit({ type: "backup_deleted", id, reason: "request" });
   }
 
   // ---------------------------------------------------------------- integrity and close
 
   async verify(): Promise<IntegrityReport> {
-    return verifyEdgeStorage(this.storage, { hasher: this.#hasher, now: this.#now() });
+    return verifyBucketStorage(this.storage, { hasher: this.#hasher, now: this.#now() });
   }
 
   /** Nothing to flush: every acknowledged change is already in the bucket. Refuses writes after. */
@@ -743,31 +587,4 @@ export class EdgeGraphStore implements GraphService {
       this.#closed = true;
     });
   }
-}
-
-/** Applies a stored record; one that does not fit the graph it continues is damage, not a user error. */
-function applyRecord(graph: KnowledgeGraph, changes: readonly Change[], key: string): void {
-  try {
-    graph.apply(changes);
-  } catch (cause) {
-    const message = cause instanceof Error ? cause.message : String(cause);
-    throw new IntegrityError("invalid_document", `record cannot be applied: ${message}`, {
-      file: key,
-      cause,
-    });
-  }
-}
-
-/** An object named by the head is missing: read the head again. */
-class MissingObjectError extends StorageError {
-  constructor(readonly key: string) {
-    super(`${key} is missing`);
-  }
-}
-
-function unwrapMissing(err: unknown): unknown {
-  if (err instanceof MissingObjectError) {
-    return new IntegrityError("integrity_error", "an object the head names is missing", { file: err.key });
-  }
-  return err;
 }

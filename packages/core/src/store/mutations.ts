@@ -1,0 +1,169 @@
+import { DawsosError, ValidationError } from "../errors/errors.ts";
+import type { BatchOp } from "../format/schemas.ts";
+import type { Change } from "../graph/changes.ts";
+import type { KnowledgeGraph, Undo } from "../graph/knowledge-graph.ts";
+import type { GraphEdge, GraphNode, JsonObject, Pattern } from "../graph/types.ts";
+import { assertChange, assertId } from "../graph/validate.ts";
+import type { HasherFactory } from "../integrity/sha256.ts";
+import { encodeJournalRecord } from "../journal/journal-record.ts";
+import type { CommitOptions } from "./graph-service.ts";
+import { resolveBatch, resolveEdge, resolveNodePut } from "./resolve-ops.ts";
+
+/** Builds a commit's change records from the graph they will apply to. */
+export type BuildChanges = (graph: KnowledgeGraph) => readonly Change[];
+
+/**
+ * Validates `changes`, encodes them into their journal line and only then applies them to
+ * `graph` (all or nothing). A refused change throws with `changeIndex` set and has changed
+ * nothing. Every store commits through this.
+ */
+export function prepareChanges(
+  graph: KnowledgeGraph,
+  changes: readonly Change[],
+  hasher: HasherFactory,
+): { line: string; undo: Undo } {
+  for (let i = 0; i < changes.length; i++) {
+    try {
+      assertChange(changes[i]!);
+    } catch (err) {
+      if (err instanceof DawsosError) err.changeIndex = i;
+      throw err;
+    }
+  }
+  const line = encodeJournalRecord(graph.seq + changes.length, changes, hasher);
+  const undo = graph.apply(changes);
+  return { line, undo };
+}
+
+/**
+ * The mutation methods of `GraphService`, written once over one commit primitive. A store
+ * supplies `commitWith` (how a change becomes durable: a journal group commit, a
+ * compare-and-swap, a Durable Object transaction) and `now`.
+ */
+export abstract class GraphMutations {
+  /**
+   * Commits the changes `build` returns. `precondition` and `build` run against the graph the
+   * changes will apply to, right before they apply (after any wait); `result` reads the outcome
+   * right after, before any other change. Resolves once the changes are durable.
+   */
+  protected abstract commitWith<T>(
+    build: BuildChanges,
+    precondition: ((graph: KnowledgeGraph) => void) | undefined,
+    result: (graph: KnowledgeGraph, seq: number) => T,
+  ): Promise<T>;
+
+  /** The timestamp for records made now (ISO 8601). */
+  protected abstract now(): string;
+
+  /** Applies change records all-or-nothing; resolves to the graph's `seq` once durable. */
+  commit(changes: readonly Change[], options: CommitOptions = {}): Promise<number> {
+    return this.commitWith(options.changes ?? (() => changes), options.precondition, (_graph, seq) => seq);
+  }
+
+  /** Creates or replaces a node. Unknown fields of an existing node are kept. */
+  putNode(
+    id: string,
+    input: { type: string; data?: JsonObject },
+    options: CommitOptions = {},
+  ): Promise<{ node: GraphNode; created: boolean }> {
+    assertId(id, "node id");
+    let created = false;
+    let node: GraphNode | undefined;
+    return this.commitWith(
+      (graph) => {
+        // Resolved when applied, so created_at and `created` describe the node as it is then.
+        const change = resolveNodePut(graph, id, input, this.now());
+        created = !graph.hasNode(id);
+        node = change.node;
+        return [change];
+      },
+      options.precondition,
+      () => ({ node: node as GraphNode, created }),
+    );
+  }
+
+  /** Merges `data` into the node's data (JSON merge patch). */
+  patchNode(id: string, data: JsonObject, options: CommitOptions = {}): Promise<GraphNode> {
+    assertId(id, "node id");
+    return this.commitWith(
+      () => [{ op: "patch_node", at: this.now(), id, data }],
+      options.precondition,
+      (graph) => graph.getNode(id) as GraphNode,
+    );
+  }
+
+  /** Deletes a node and its edges. */
+  async deleteNode(id: string, options: CommitOptions = {}): Promise<void> {
+    await this.commitWith(() => [{ op: "delete_node", at: this.now(), id }], options.precondition, noResult);
+  }
+
+  addEdge(input: {
+    from: string;
+    to: string;
+    type: string;
+    strength?: number;
+    id?: string;
+    metadata?: JsonObject;
+  }): Promise<GraphEdge> {
+    let edge: GraphEdge | undefined;
+    return this.commitWith(
+      (graph) => {
+        const change = resolveEdge(graph, input, this.now(), new Set());
+        edge = change.edge;
+        return [change];
+      },
+      undefined,
+      () => edge as GraphEdge,
+    );
+  }
+
+  async deleteEdge(id: string): Promise<void> {
+    await this.commitWith(() => [{ op: "delete_edge", at: this.now(), id }], undefined, noResult);
+  }
+
+  putPattern(id: string, pattern: Pattern): Promise<{ created: boolean }> {
+    let created = false;
+    return this.commitWith(
+      (graph) => {
+        created = graph.getPattern(id) === undefined;
+        return [{ op: "put_pattern", at: this.now(), id, pattern }];
+      },
+      undefined,
+      () => ({ created }),
+    );
+  }
+
+  async deletePattern(id: string): Promise<void> {
+    await this.commitWith(() => [{ op: "delete_pattern", at: this.now(), id }], undefined, noResult);
+  }
+
+  /**
+   * Applies batch operations (SPEC `POST /api/batch`) all-or-nothing as one record. A failing
+   * operation throws a `ValidationError` whose details name its index; nothing is applied.
+   */
+  async applyBatch(ops: readonly BatchOp[]): Promise<{ applied: number; seq: number }> {
+    let applied = 0;
+    try {
+      return await this.commitWith(
+        (graph) => {
+          const changes = resolveBatch(graph, ops, this.now());
+          applied = changes.length;
+          return changes;
+        },
+        undefined,
+        (_graph, seq) => ({ applied, seq }),
+      );
+    } catch (err) {
+      if (err instanceof DawsosError && err.changeIndex !== undefined) {
+        const path = (err.details as { path?: unknown } | undefined)?.path;
+        throw new ValidationError(`op ${err.changeIndex}: ${err.message}`, {
+          cause: err,
+          details: { index: err.changeIndex, code: err.code, ...(path === undefined ? {} : { path }) },
+        });
+      }
+      throw err;
+    }
+  }
+}
+
+const noResult = () => undefined;
