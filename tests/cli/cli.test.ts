@@ -6,13 +6,8 @@
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { basename, join, relative } from "node:path";
-import {
-  encodeDocument,
-  GraphStore,
-  investmentFrameworkSeed,
-  loadGraphBytes,
-  readDocument,
-} from "@dawsos/core";
+import { encodeDocument, GraphStore, investmentFrameworkSeed, readDocument } from "@dawsos/core";
+import { loadGraphBytes } from "@dawsos/core/store";
 import { FsStorage, nodeSha256 } from "@dawsos/storage-fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {

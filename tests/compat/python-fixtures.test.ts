@@ -1,15 +1,9 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
-import {
-  encodeDocument,
-  GraphStore,
-  loadGraphBytes,
-  MemoryStorage,
-  readDocument,
-  verifyCanonicalBytes,
-  WorkflowHistory,
-} from "@dawsos/core";
+import { encodeDocument, GraphStore, MemoryStorage, readDocument, WorkflowHistory } from "@dawsos/core";
+import { verifyCanonicalBytes } from "@dawsos/core/format";
+import { loadGraphBytes } from "@dawsos/core/store";
 import { FsStorage } from "@dawsos/storage-fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { havePythonFixtures, PYTHON_FIXTURES_DIR, pythonGraphFixtures } from "../support/shared-fixtures.ts";

@@ -1,6 +1,7 @@
 import { readFile, realpath } from "node:fs/promises";
 import { join } from "node:path";
-import { GraphStore, type GraphStoreOptions, scanJournal } from "@dawsos/core";
+import { GraphStore, type GraphStoreOptions } from "@dawsos/core";
+import { scanJournal } from "@dawsos/core/journal";
 import { FaultyFs, FsStorage, nodeFsOps, nodeSha256 } from "@dawsos/storage-fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { CRASH_SEED } from "./fixtures.ts";

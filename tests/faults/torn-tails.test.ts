@@ -16,7 +16,8 @@
  */
 import { readFile, rm, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { type GraphStore, type StoreEvent, scanJournal } from "@dawsos/core";
+import type { GraphStore, StoreEvent } from "@dawsos/core";
+import { scanJournal } from "@dawsos/core/journal";
 import { type FsStorage, nodeFsOps } from "@dawsos/storage-fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {

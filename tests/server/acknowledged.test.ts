@@ -3,7 +3,7 @@
  * against the real Node server over loopback HTTP and the files on disk.
  */
 import { existsSync } from "node:fs";
-import { readdir, readFile, rm, stat } from "node:fs/promises";
+import { readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -206,8 +206,9 @@ describe("recovery never destroys", () => {
     // Damage graph.json: the journal is empty (folded at stop), so LATE exists only there.
     const path = join(dir, "graph.json");
     const bytes = await readFile(path);
-    bytes[Math.floor(bytes.length / 2)] ^= 0x04;
-    await import("node:fs/promises").then((fs) => fs.writeFile(path, bytes));
+    const at = Math.floor(bytes.length / 2);
+    bytes[at] = bytes[at]! ^ 0x04;
+    await writeFile(path, bytes);
     const again = await startServer({ storageDir: dir });
     expect((await http(again.url, "GET", "/api/nodes/LATE")).status).toBe(404);
     expect((await stop(again)).code).toBe(0);

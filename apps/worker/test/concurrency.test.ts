@@ -1,4 +1,4 @@
-import type { BucketEvent } from "@dawsos/core";
+import type { BucketEvent } from "@dawsos/core/bucket-store";
 import { describe, expect, it } from "vitest";
 import { call, newIsolate, uniquePrefix } from "./support.ts";
 

@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { HEAD_KEY, JOURNAL_PREFIX, SNAPSHOTS_PREFIX } from "@dawsos/core";
+import { HEAD_KEY, JOURNAL_PREFIX, SNAPSHOTS_PREFIX } from "@dawsos/core/bucket-store";
 import { expect, it } from "vitest";
 import type { WorkerEnv } from "../src/env.ts";
 import worker from "../src/index.ts";

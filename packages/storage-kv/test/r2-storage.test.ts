@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { BucketGraphStore, ConflictError, GraphStore, toBytes } from "@dawsos/core";
-import { runStorageContract } from "@dawsos/core/testing";
+import { runGraphServiceContract, runStorageContract } from "@dawsos/core/testing";
 import { describe, expect, it } from "vitest";
 import { R2Storage } from "../src/index.ts";
 import { CountingBucket, uniquePrefix } from "./support.ts";
@@ -9,6 +9,14 @@ const bucket = env.GRAPH_BUCKET;
 
 runStorageContract("R2Storage in workerd", {
   create: () => new R2Storage(bucket, { prefix: uniquePrefix("contract") }),
+});
+
+runGraphServiceContract("BucketGraphStore over R2Storage in workerd", {
+  async open(seed, clock) {
+    const prefix = uniquePrefix("service");
+    const open = () => BucketGraphStore.open(new R2Storage(bucket, { prefix }), { seed, clock });
+    return { service: await open(), reopen: open };
+  },
 });
 
 const hex = (buffer: ArrayBuffer) =>

@@ -38,7 +38,16 @@
  * them. With these starting values the Goldilocks confirmation and the NVDA valuation patterns are
  * triggered and the others are not.
  */
-export const investmentFrameworkSeed = {
+/** A graph document in the seed format (SPEC section 4). */
+export interface SeedDocument {
+  version: 2;
+  nodes: Record<string, { type: string; data: Record<string, unknown>; [extra: string]: unknown }>;
+  edges: Array<{ from: string; to: string; type: string; strength: number; [extra: string]: unknown }>;
+  patterns: Record<string, { type: string; trigger_conditions?: string[]; [extra: string]: unknown }>;
+  metadata?: Record<string, unknown>;
+}
+
+const seed = {
   version: 2,
   nodes: {
     // ── Regime ────────────────────────────────────────────────────────────────────────────────
@@ -959,4 +968,7 @@ export const investmentFrameworkSeed = {
       "starting points refreshed by the data workflows.",
     source: "dawsos-seed",
   },
-};
+} satisfies SeedDocument;
+
+/** The shipped seed. Typed as a document (not its inferred literal type), so its `.d.ts` is one line. */
+export const investmentFrameworkSeed: SeedDocument = seed;

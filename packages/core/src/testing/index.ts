@@ -1,2 +1,8 @@
+export {
+  CONTRACT_SEED,
+  type GraphServiceContractOptions,
+  type OpenedService,
+  runGraphServiceContract,
+} from "./graph-service-contract.ts";
 export { RecordingStorage, type StorageCall } from "./recording-storage.ts";
 export { runStorageContract, type StorageContractOptions } from "./storage-contract.ts";
