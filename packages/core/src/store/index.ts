@@ -1,4 +1,5 @@
 export type { BackupFile, BackupManifest } from "./backup-files.ts";
+export * from "./backup-inventory.ts";
 export * from "./clock.ts";
 export type { GraphService } from "./graph-service.ts";
 export * from "./graph-store.ts";
