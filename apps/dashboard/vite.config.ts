@@ -1,4 +1,11 @@
-import { defineConfig } from "vite";
+import { defineConfig, type ProxyOptions } from "vite";
+
+/**
+ * Keeps the browser's `Host` (Vite's string shorthand would rewrite it to the target's): without
+ * a token the server accepts a write only when its `Origin` is the origin the `Host` names, and
+ * the page's origin is Vite's (README: Security).
+ */
+const apiServer: ProxyOptions = { target: "http://127.0.0.1:8787", changeOrigin: false };
 
 /**
  * The dashboard is a static app: `vite build` writes `dist/` (index.html + hashed assets), which
@@ -18,10 +25,6 @@ export default defineConfig({
   },
   server: {
     // `pnpm --filter @dawsos/dashboard dev` against a running `pnpm start`.
-    proxy: {
-      "/api": "http://127.0.0.1:8787",
-      "/health": "http://127.0.0.1:8787",
-      "/openapi.json": "http://127.0.0.1:8787",
-    },
+    proxy: { "/api": apiServer, "/health": apiServer, "/openapi.json": apiServer },
   },
 });

@@ -3,8 +3,10 @@
  * process on temporary storage directories. Exit codes: 0 ok, 1 failure (verify: damage found),
  * 2 usage, 3 locked by another writer.
  */
+import { execFile, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { basename, join, relative } from "node:path";
 import { encodeDocument, GraphStore, investmentFrameworkSeed, readDocument } from "@dawsos/core";
 import { loadGraphBytes } from "@dawsos/core/store";
@@ -14,6 +16,7 @@ import {
   buildNodeServer,
   CLI_JS,
   type CliResult,
+  childEnv,
   http,
   killAll,
   makeTempDir,
@@ -673,5 +676,140 @@ describe.concurrent("configuration", () => {
     expect(readdirSync(dir)).toEqual([]); // refused before opening anything
     const reader = await runCli(["--dir", dir, "stats"], { env });
     expect(reader.code, show(reader)).toBe(0);
+  });
+});
+
+describe.concurrent("backups whose manifest cannot be read", () => {
+  it('are listed as DAMAGED with the reason, never as "no backups", and the exit is 1', async () => {
+    const dir = await makeTempDir("dawsos-cli-backups-damaged-");
+    const b = await cli(dir, "backup");
+    const id = /backup (\d{8}_\d{6}(?:-\d+)?)\b/.exec(b.stdout)?.[1];
+    expect(id).toMatch(ID);
+    const manifestFile = join(dir, "backups", id!, "manifest.json");
+    const goodManifest = readFileSync(manifestFile);
+    writeFileSync(manifestFile, "{nope");
+    const only = await cli(dir, "backups");
+    expect(only.code, show(only)).toBe(1);
+    expect(only.stdout).not.toMatch(/no backups/);
+    expect(only.stdout).toMatch(new RegExp(`^DAMAGED ${id}\\s+manifest unreadable: .*manifest\\.json`, "m"));
+    expect(only.stderr).not.toMatch(/\n\s+at /);
+
+    // Beside a good backup: both are listed, newest first, and the exit still says something is wrong.
+    const older = "20000101_000000";
+    mkdirSync(join(dir, "backups", older));
+    writeFileSync(join(dir, "backups", older, "manifest.json"), goodManifest);
+    // A backup without its manifest (interrupted, or being written) is shown but is no failure.
+    mkdirSync(join(dir, "backups", "20000101_000001"));
+    writeFileSync(join(dir, "backups", "20000101_000001", "graph.json"), "{}");
+    const both = await cli(dir, "backups");
+    expect(both.code, show(both)).toBe(1);
+    const lines = both.stdout.trim().split("\n");
+    expect(lines.map((l) => l.split(/\s+/).slice(0, 2).join(" "))).toEqual([
+      `DAMAGED ${id}`,
+      "INCOMPLETE 20000101_000001",
+      `${older} ${JSON.parse(goodManifest.toString()).created}`,
+    ]);
+
+    writeFileSync(manifestFile, goodManifest);
+    const healthy = await cli(dir, "backups");
+    expect(healthy.code, show(healthy)).toBe(0);
+    expect(healthy.stdout).not.toMatch(/DAMAGED/);
+  });
+});
+
+/** What a CLI run whose stdout reader went away early may print: nothing but progress lines. */
+const NO_CRASH = /\n\s+at |EPIPE|Unhandled|Error:/;
+
+/**
+ * `dawsos <args> | head -n 1` through a real shell pipe: head exits after the first line while
+ * the CLI is still writing. Resolves with head's output, the CLI's stderr and its exit status.
+ */
+function pipeIntoHead(args: string[]): Promise<{ status: number | null; first: string; stderr: string }> {
+  // `$PIPESTATUS` is `${PIPESTATUS[0]}`: the CLI's status, not head's.
+  const script = 'node "$0" "$@" | head -n 1; exit "$PIPESTATUS"';
+  return new Promise((resolve) => {
+    execFile(
+      "bash",
+      ["-c", script, CLI_JS, ...args],
+      { cwd: tmpdir(), env: childEnv(), timeout: 60_000, encoding: "utf8" },
+      (err, stdout, stderr) => {
+        const status = err ? (typeof err.code === "number" ? err.code : null) : 0;
+        resolve({ status, first: stdout, stderr });
+      },
+    );
+  });
+}
+
+/** Runs the CLI with its stdout closed by the reader before it writes a byte (`| head -n 0`). */
+function stdoutClosedFirst(
+  args: string[],
+): Promise<{ code: number | null; signal: string | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI_JS, ...args], {
+      cwd: tmpdir(),
+      env: childEnv(),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout.destroy();
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+      stderr += chunk;
+    });
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`dawsos ${args.join(" ")}: still running after 60 s\n${stderr}`));
+    }, 60_000);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stderr });
+    });
+  });
+}
+
+describe.concurrent("stdout closed early (dawsos … | head)", () => {
+  it("backups, listing more than a pipe holds, into head -n 1: the first line, exit 0, no stack trace", async () => {
+    const dir = await makeTempDir("dawsos-cli-epipe-");
+    const b = await cli(dir, "backup");
+    const id = /backup (\d{8}_\d{6}(?:-\d+)?)\b/.exec(b.stdout)?.[1];
+    const manifest = readFileSync(join(dir, "backups", id!, "manifest.json"));
+    // 5000 listed backups (manifests only: listing reads nothing else) ≈ 300 KiB of lines, far
+    // more than a pipe buffers (64 KiB), so the CLI is still writing when head has gone.
+    for (let i = 1; i <= 5000; i++) {
+      const copy = join(dir, "backups", `20250101_000000-${i}`);
+      mkdirSync(copy);
+      writeFileSync(join(copy, "manifest.json"), manifest);
+    }
+    const r = await pipeIntoHead(["--dir", dir, "backups"]);
+    expect(r.first, r.stderr).toMatch(new RegExp(`^${id}\\s`));
+    expect(r.first.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).not.toMatch(NO_CRASH);
+    expect(r.status, r.stderr).toBe(0);
+  });
+
+  it("every command exits quietly when its stdout is closed before it writes", async () => {
+    const dir = await makeTempDir("dawsos-cli-closed-");
+    expect((await cli(dir, "backup")).code).toBe(0);
+    await saveVersion(dir);
+    const commands = [
+      ["backups"],
+      ["versions"],
+      ["stats"],
+      ["verify"],
+      ["export"],
+      ["--help"],
+      ["backup"],
+      ["compact"],
+    ];
+    for (const args of commands) {
+      const r = await stdoutClosedFirst(args[0] === "--help" ? args : ["--dir", dir, ...args]);
+      expect(r.stderr, args.join(" ")).not.toMatch(NO_CRASH);
+      expect({ code: r.code, signal: r.signal }, `${args.join(" ")}\n${r.stderr}`).toEqual({
+        code: 0,
+        signal: null,
+      });
+    }
+    // The writers finished their work and released the lock.
+    expect(existsSync(join(dir, ".lock"))).toBe(false);
+    expect(await backupIds(dir)).toHaveLength(2);
   });
 });

@@ -995,6 +995,40 @@ export function runHttpContract(name: string, getTarget: () => HttpTarget): void
         );
       });
 
+      it("If-Match uses strong comparison: W/ + the current ETag is 412 on PUT/PATCH/DELETE and PUT /api/graph, and changes nothing", async () => {
+        const id = uid("weak");
+        await putNode(id, "t", { v: 1 });
+        const etag = (await call("GET", `/api/nodes/${id}`)).headers.get("etag")!;
+        expect(etag).toMatch(/^"/); // our tags are strong
+        const graph = await call("GET", "/api/graph");
+        const graphTag = graph.headers.get("etag")!;
+        const before = await stats();
+        const weak = { "if-match": `W/${etag}` };
+        expectError(
+          await call("PUT", `/api/nodes/${id}`, { body: { type: "t", data: { v: 2 } }, headers: weak }),
+          412,
+          "precondition_failed",
+        );
+        expectError(
+          await call("PATCH", `/api/nodes/${id}`, { body: { data: { v: 2 } }, headers: weak }),
+          412,
+          "precondition_failed",
+        );
+        expectError(await call("DELETE", `/api/nodes/${id}`, { headers: weak }), 412, "precondition_failed");
+        expectError(
+          await call("PUT", "/api/graph", {
+            body: graph.json<GraphDocument>(),
+            headers: { "if-match": `W/${graphTag}` },
+          }),
+          412,
+          "precondition_failed",
+        );
+        expect(await stats()).toEqual(before);
+        const after = await call("GET", `/api/nodes/${id}`);
+        expect(after.json<NodeRec>().data).toEqual({ v: 1 });
+        expect(after.headers.get("etag")).toBe(etag);
+      });
+
       it("GET /api/nodes filters by type and by q (id, data.name, data.symbol; case-insensitive; no regex)", async () => {
         const needle = uid("needle").replace("_", "");
         const type = uid("qtype");

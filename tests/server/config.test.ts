@@ -125,6 +125,19 @@ describe.concurrent("refuses bad configuration with a clear message and exit 1",
     expect(stderr).toMatch(/DAWSOS_API_TOKEN/);
   });
 
+  for (const hosts of ["http://dawsos.lan", "dawsos.lan:8787", "good.lan, bad host", "[fe80::1%eth0]"]) {
+    it(`DAWSOS_ALLOWED_HOSTS=${hosts} (names only: no scheme, no port)`, async () => {
+      const dir = join(await makeTempDir("dawsos-allowed-hosts-"), "storage");
+      const stderr = await expectRefusal({
+        storageDir: dir,
+        token: null,
+        env: { DAWSOS_ALLOWED_HOSTS: hosts },
+      });
+      expect(stderr).toMatch(/DAWSOS_ALLOWED_HOSTS/);
+      expect(existsSync(dir)).toBe(false);
+    });
+  }
+
   it("a DAWSOS_SEED file that does not exist: names the file, leaves the directory empty", async () => {
     const base = await makeTempDir("dawsos-seed-missing-");
     const seed = join(base, "no-such-seed.json");

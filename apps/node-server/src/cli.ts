@@ -1,16 +1,21 @@
 #!/usr/bin/env node
-import { createWriteStream, existsSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { assertTimestampId, captureSnapshot, DawsosError, documentText, LockHeldError } from "@dawsos/core";
+import { backupInventory } from "@dawsos/core/store";
 import { Command, CommanderError } from "commander";
+import { say, tolerateClosedOutput, writeOut } from "./cli-output.ts";
 import { readLockWaitMs } from "./config.ts";
 import { type OpenedStore, openStore } from "./open-store.ts";
 import { VERSION } from "./version.ts";
 
+tolerateClosedOutput();
+
 /**
  * `dawsos` — the operator CLI (SPEC section 7). Exit codes: 0 success, 1 failure (for
- * `verify`: damage found), 2 usage error, 3 the storage directory is locked by another writer.
+ * `verify` and `backups`: damage found), 2 usage error, 3 the storage directory is locked by
+ * another writer. A reader that stops early (`| head`) is no failure (cli-output.ts).
  */
 const program = new Command()
   .name("dawsos")
@@ -23,7 +28,6 @@ const program = new Command()
 const cwd = process.env.INIT_CWD ?? process.cwd();
 const dir = () =>
   resolve(cwd, program.opts<{ dir?: string }>().dir ?? process.env.DAWSOS_STORAGE_DIR ?? "storage");
-const say = (line: string) => process.stdout.write(`${line}\n`);
 const progress = (line: string) => process.stderr.write(`… ${line}\n`);
 const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
 
@@ -102,11 +106,23 @@ program
 
 program
   .command("backups")
-  .description("list backups, newest first")
+  .description("list backups, newest first; exit 1 if a backup's manifest cannot be read")
   .action(async () => {
-    const backups = await withStore(false, ({ store }) => store.listBackups());
-    for (const b of backups) say(`${b.id}  ${b.created}  seq ${b.seq}  ${b.files.length} files`);
-    if (backups.length === 0) say("no backups");
+    // Not `store.listBackups()`: it lists only restorable backups, so a damaged one would vanish
+    // from the listing (one damaged backup would read as "no backups").
+    const entries = await withStore(false, ({ storage }) => backupInventory(storage));
+    for (const e of entries) {
+      if (e.status === "ok") {
+        const m = e.manifest;
+        say(`${e.id}  ${m.created}  seq ${m.seq}  ${m.files.length} files`);
+      } else if (e.status === "damaged") {
+        say(`DAMAGED ${e.id}  manifest unreadable: [${e.error.code}] ${e.error.message}`);
+      } else {
+        say(`INCOMPLETE ${e.id}  no manifest: interrupted (or still being written); never restored`);
+      }
+    }
+    if (entries.length === 0) say("no backups");
+    if (entries.some((e) => e.status === "damaged")) process.exitCode = 1;
   });
 
 program
@@ -152,15 +168,8 @@ program
   .description("write the current graph document (checksummed) to a file or stdout")
   .option("--out <file>", "output file (default: stdout)")
   .action(async (options: { out?: string }) => {
-    await withStore(false, async ({ store }) => {
-      const out: NodeJS.WritableStream = options.out
-        ? createWriteStream(resolve(cwd, options.out))
-        : process.stdout;
-      for (const chunk of documentText(captureSnapshot(store.graph))) {
-        if (!out.write(chunk)) await new Promise<void>((r) => out.once("drain", () => r()));
-      }
-      if (options.out) await new Promise<void>((r) => out.end(() => r()));
-    });
+    const file = options.out === undefined ? undefined : resolve(cwd, options.out);
+    await withStore(false, ({ store }) => writeOut(documentText(captureSnapshot(store.graph)), file));
     if (options.out) progress(`wrote ${options.out}`);
   });
 

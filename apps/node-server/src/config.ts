@@ -13,6 +13,11 @@ export interface ServerConfig {
   token: string | undefined;
   seedFile: string | undefined;
   corsOrigins: string[];
+  /**
+   * Host names served besides loopback ones when there is no token (`DAWSOS_ALLOWED_HOSTS`,
+   * lower-cased); any other `Host` gets 403. Unused with a token.
+   */
+  allowedHosts: string[];
   /** FRED capability; `undefined` key → the FRED routes answer 503 `not_configured`. */
   fredApiKey: string | undefined;
   fredBaseUrl: string;
@@ -51,6 +56,7 @@ const EnvSchema = z.object({
   DAWSOS_SEED: z.string().min(1).optional(),
   DAWSOS_LOCK_WAIT_MS: lockWaitMs(),
   DAWSOS_CORS_ORIGINS: z.string().optional(),
+  DAWSOS_ALLOWED_HOSTS: z.string().max(4096).optional(),
   FRED_API_KEY: apiKey(),
   FRED_BASE_URL: baseUrl().default(DEFAULT_FRED_BASE_URL),
   FMP_API_KEY: apiKey(),
@@ -106,6 +112,7 @@ export function readConfig(env: NodeJS.ProcessEnv, cwd: string): ServerConfig {
     if (!/^https?:\/\/[^/\s]+$/.test(origin))
       throw new Error(`invalid configuration: DAWSOS_CORS_ORIGINS: bad origin ${origin}`);
   }
+  const hosts = allowedHosts(e.DAWSOS_ALLOWED_HOSTS);
   return {
     port: e.PORT,
     host: e.HOST,
@@ -113,6 +120,7 @@ export function readConfig(env: NodeJS.ProcessEnv, cwd: string): ServerConfig {
     token: e.DAWSOS_API_TOKEN,
     seedFile: e.DAWSOS_SEED ? resolve(cwd, e.DAWSOS_SEED) : undefined,
     corsOrigins: origins,
+    allowedHosts: hosts,
     fredApiKey: e.FRED_API_KEY,
     fredBaseUrl: e.FRED_BASE_URL,
     fmpApiKey: e.FMP_API_KEY,
@@ -136,4 +144,27 @@ function parseEnv<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv): z.out
     throw new Error(`invalid configuration: ${problems}`);
   }
   return parsed.data;
+}
+
+/** A DNS name (`_` too, as in container names) or an IPv4 address; bracketed IPv6 apart. */
+const HOST_NAME = /^(?=.{1,253}$)[\w](?:[\w-]{0,61}\w)?(?:\.\w(?:[\w-]{0,61}\w)?)*$/;
+
+/**
+ * `DAWSOS_ALLOWED_HOSTS`: comma-separated host names as a browser puts them in `Host`, without
+ * scheme or port (every port of an allowed name is allowed).
+ */
+function allowedHosts(value: string | undefined): string[] {
+  const hosts = (value ?? "")
+    .split(",")
+    .map((h) => h.trim().toLowerCase())
+    .filter(Boolean);
+  for (const host of hosts) {
+    const ipv6 = /^\[[0-9a-f:.]+\]$/.test(host) && isIP(host.slice(1, -1)) === 6;
+    if (!ipv6 && !HOST_NAME.test(host)) {
+      throw new Error(
+        `invalid configuration: DAWSOS_ALLOWED_HOSTS: bad host name ${JSON.stringify(host)} (a name without scheme or port, e.g. dawsos.lan)`,
+      );
+    }
+  }
+  return hosts;
 }

@@ -34,6 +34,9 @@ async function main(): Promise<void> {
     version: VERSION,
     token: config.token,
     corsOrigins: config.corsOrigins,
+    // Without a token, the Host allow-list and the same-origin rule for writes are all that keep
+    // web pages away (DNS rebinding, CSRF). With one, the token does: no browser sends it unasked.
+    noTokenProtection: config.token ? undefined : { allowedHosts: config.allowedHosts },
     log: (entry) => process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), ...entry })}\n`),
   });
   const dashboard = dashboardDir();

@@ -4,6 +4,8 @@ import { cors } from "hono/cors";
 import { timingSafeEqual } from "hono/utils/buffer";
 import type { ApiEnv, AppDeps } from "./deps.ts";
 import { errorBody, errorResponse } from "./errors.ts";
+import { hostAllowList } from "./middleware/host-allow-list.ts";
+import { sameOriginWrites } from "./middleware/same-origin-writes.ts";
 import { adminRoutes } from "./routes/admin-routes.ts";
 import { dataRoutes } from "./routes/data-routes.ts";
 import { edgeRoutes } from "./routes/edge-routes.ts";
@@ -36,6 +38,12 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
 
   app.use("*", requestContext(deps));
   app.use("*", securityHeaders);
+  if (deps.noTokenProtection) {
+    // On every path, before CORS and auth: a DNS-rebinding page can read /health and the
+    // dashboard's files (which the Node server mounts after these routes) as well as /api.
+    app.use("*", hostAllowList(deps.noTokenProtection.allowedHosts));
+    app.use("*", sameOriginWrites(deps.corsOrigins ?? []));
+  }
   if (deps.corsOrigins && deps.corsOrigins.length > 0) {
     app.use(
       "/api/*",

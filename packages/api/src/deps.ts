@@ -28,6 +28,15 @@ export interface AppDeps {
    * a token; the Node server on loopback does not).
    */
   requireToken?: boolean;
+  /**
+   * Browser protections for a server that answers without a token (the Node server without
+   * `DAWSOS_API_TOKEN`; never the Worker, which always requires one). When set, on every route:
+   * a `Host` that is neither a loopback name nor in `allowedHosts` gets 403 `forbidden` (DNS
+   * rebinding), and so does a state-changing request whose `Origin` or `Sec-Fetch-Site` says it
+   * comes from another origin than this server's own or `corsOrigins` (CSRF). With a token they
+   * are not needed: a browser never attaches the bearer token to a request on its own.
+   */
+  noTokenProtection?: { allowedHosts: readonly string[] };
   /** Origins allowed by CORS. CORS is off unless this lists some. */
   corsOrigins?: readonly string[];
   /** Body limits in bytes. Defaults: 1 MiB, and 64 MiB for `PUT /api/graph`. */

@@ -16,6 +16,7 @@ export function errorBody(code: string, message: string, details?: unknown): Err
 const STATUS: Record<string, [ContentfulStatusCode, string]> = {
   validation_error: [400, "validation_error"],
   invalid_id: [400, "validation_error"],
+  forbidden: [403, "forbidden"],
   not_found: [404, "not_found"],
   unknown_node: [404, "unknown_node"],
   conflict: [409, "conflict"],

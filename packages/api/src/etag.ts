@@ -21,8 +21,11 @@ export function recordEtag(record: object): string {
 export const graphEtag = (seq: number) => `"${seq}"`;
 
 /**
- * Evaluates `If-Match` (RFC 9110): `*` matches any existing representation, otherwise one of
- * the listed tags must equal the current one. Throws 412 when it does not hold.
+ * Evaluates `If-Match` (RFC 9110 section 13.1.1): `*` matches any existing representation,
+ * otherwise one of the listed tags must equal the current one by *strong* comparison, so a weak
+ * tag (`W/"…"`) never matches, even with the current opaque tag: a weak tag only promises an
+ * equivalent representation, not the one a lost update must be checked against. Our tags are
+ * always strong. Throws 412 when the condition does not hold.
  */
 export function checkIfMatch(
   header: string | undefined,
@@ -30,7 +33,7 @@ export function checkIfMatch(
 ): void {
   if (header === undefined) return;
   if (typeof current === "function") current = current();
-  const tags = header.split(",").map((t) => t.trim().replace(/^W\//, ""));
+  const tags = header.split(",").map((t) => t.trim());
   const ok = current !== null && (tags.includes("*") || tags.includes(current));
   if (!ok) throw new PreconditionFailed();
 }

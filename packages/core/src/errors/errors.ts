@@ -9,6 +9,7 @@ export type ErrorCode =
   | "not_found"
   | "conflict"
   | "precondition_failed"
+  | "forbidden"
   | "integrity_error"
   | "checksum_mismatch"
   | "malformed_json"
@@ -96,6 +97,16 @@ export type IntegrityCode =
 export class PreconditionFailed extends ConflictError {
   constructor(message = "the resource changed: If-Match does not match", options: DawsosErrorOptions = {}) {
     super(message, { ...options, code: "precondition_failed" });
+  }
+}
+
+/**
+ * A request the server refuses whoever sends it: in the Node server's no-token mode, a foreign
+ * `Host` (DNS rebinding) or a state-changing request from another site (CSRF).
+ */
+export class ForbiddenError extends DawsosError {
+  constructor(message: string, options: DawsosErrorOptions = {}) {
+    super("forbidden", message, options);
   }
 }
 

@@ -260,7 +260,8 @@ export class GraphArchive {
   async listBackups(): Promise<BackupInfo[]> {
     const out: BackupInfo[] = [];
     for (const { id, complete } of await listBackupIds(this.#storage)) {
-      if (!complete) continue;
+      // Only our ids: a folder someone else put under backups/ is not a backup.
+      if (!complete || !TIMESTAMP_ID.test(id)) continue;
       try {
         const m = await readManifest(this.#storage, id);
         out.push({ id, created: m.created, seq: m.seq, files: m.files });

@@ -1,5 +1,6 @@
 export { type ArchiveEvent, type ArchiveOptions, type DocumentSource, GraphArchive } from "./archive.ts";
 export type { BackupFile, BackupManifest } from "./backup-files.ts";
+export * from "./backup-inventory.ts";
 export type {
   BackupInfo,
   CommitOptions,

@@ -6,7 +6,7 @@ import type { StorageAdapter } from "../storage/adapter.ts";
 import { hashStored, listBackupIds, readManifest } from "./backup-files.ts";
 import { readSnapshotFrom } from "./snapshot-io.ts";
 import { backupPrefix, GRAPH_KEY, SEED_KEY, versionIdOf } from "./storage-keys.ts";
-import { compareTimestampIdsDesc } from "./timestamp-ids.ts";
+import { compareTimestampIdsDesc, TIMESTAMP_ID } from "./timestamp-ids.ts";
 
 /** A stored graph the live graph can be rebuilt from, with the journal replayed onto it. */
 export interface RecoverySource {
@@ -61,7 +61,8 @@ export async function findRecoverySource(
     if (id) candidates.push({ key, id, backup: false });
   }
   for (const { id, complete } of await listBackupIds(storage)) {
-    if (complete) candidates.push({ key: `${backupPrefix(id)}${GRAPH_KEY}`, id, backup: true });
+    if (complete && TIMESTAMP_ID.test(id))
+      candidates.push({ key: `${backupPrefix(id)}${GRAPH_KEY}`, id, backup: true });
   }
   candidates.sort((a, b) => compareTimestampIdsDesc(a.id!, b.id!));
   // The seed is where every storage started: the journal continues it until the first compaction.
