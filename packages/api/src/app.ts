@@ -1,11 +1,16 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import type { Context, MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
-import { timingSafeEqual } from "hono/utils/buffer";
 import type { ApiEnv, AppDeps } from "./deps.ts";
 import { errorBody, errorResponse } from "./errors.ts";
+import { auth } from "./middleware/auth.ts";
+import { limitBody } from "./middleware/body-limit.ts";
 import { hostAllowList } from "./middleware/host-allow-list.ts";
+import { parseJsonOnce } from "./middleware/json-body.ts";
+import { refresh } from "./middleware/refresh.ts";
+import { requestContext } from "./middleware/request-context.ts";
+import { requireJsonBody } from "./middleware/require-json-body.ts";
 import { sameOriginWrites } from "./middleware/same-origin-writes.ts";
+import { securityHeaders } from "./middleware/security-headers.ts";
 import { adminRoutes } from "./routes/admin-routes.ts";
 import { dataRoutes } from "./routes/data-routes.ts";
 import { edgeRoutes } from "./routes/edge-routes.ts";
@@ -60,14 +65,10 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
   app.use("/api/*", (c, next) =>
     c.req.method === "PUT" && c.req.path === "/api/graph" ? graphBodies(c, next) : smallBodies(c, next),
   );
-  // After auth and limits (a refused request costs no storage read): bring the graph up to date
-  // with other writers — a no-op for the Node server's single writer, one small head read on R2.
-  const refresh: MiddlewareHandler<ApiEnv> = async (_c, next) => {
-    await deps.store.refresh();
-    await next();
-  };
-  app.use("/api/*", refresh);
-  app.use("/health", refresh);
+  app.use("/api/*", parseJsonOnce);
+  // After auth and limits (a refused request costs no storage read).
+  app.use("/api/*", refresh(deps.store));
+  app.use("/health", refresh(deps.store));
 
   app.get("/health", (c) =>
     c.json({
@@ -117,143 +118,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
   return app;
 }
 
-/** Bytes of an oversized chunked body read and discarded so the client gets to read the 413. */
-const DRAIN_LIMIT = 64 * 1024 * 1024;
-
-const tooLarge = (c: Context, close: boolean) =>
-  c.json(errorBody("payload_too_large", "request body too large"), 413, close ? { Connection: "close" } : {});
-
-/**
- * Body limit (SPEC: 413, the handler never runs). A declared `Content-Length` is judged without
- * touching the body, so the server can discard it and keep the connection. A chunked body is
- * read up to the limit; past it the rest is read and discarded (bounded) before the 413, so a
- * client still sending gets the answer instead of a reset, and the connection is closed.
- */
-function limitBody(maxSize: number): MiddlewareHandler<ApiEnv> {
-  return async (c, next) => {
-    const method = c.req.method;
-    // Only methods that carry bodies; touching `c.req.raw.body` on a GET costs a full Request.
-    if (method !== "POST" && method !== "PUT" && method !== "PATCH") return next();
-    const length = c.req.header("content-length");
-    if (length !== undefined && c.req.header("transfer-encoding") === undefined) {
-      return Number(length) > maxSize ? tooLarge(c, false) : next();
-    }
-    const body = c.req.raw.body;
-    if (!body) return next();
-    const reader = body.getReader();
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.length;
-      if (size > maxSize) {
-        for (let drained = 0; drained < DRAIN_LIMIT; ) {
-          const rest = await reader.read();
-          if (rest.done) break;
-          drained += rest.value.length;
-        }
-        await reader.cancel().catch(() => undefined);
-        return tooLarge(c, true);
-      }
-      chunks.push(value);
-    }
-    const bytes = new Uint8Array(size);
-    let offset = 0;
-    for (const chunk of chunks) {
-      bytes.set(chunk, offset);
-      offset += chunk.length;
-    }
-    c.req.raw = new Request(c.req.raw, { body: bytes });
-    return next();
-  };
-}
-
-/**
- * The headers Hono's `secureHeaders()` sets by default, set *before* the handler with
- * `c.header()` instead of after it on the finished response (which would force
- * @hono/node-server to rebuild and stream every response). Same protection, no slow path.
- */
-const SECURITY_HEADERS: ReadonlyArray<[string, string]> = [
-  ["Cross-Origin-Resource-Policy", "same-origin"],
-  ["Cross-Origin-Opener-Policy", "same-origin"],
-  ["Origin-Agent-Cluster", "?1"],
-  ["Referrer-Policy", "no-referrer"],
-  ["Strict-Transport-Security", "max-age=15552000; includeSubDomains"],
-  ["X-Content-Type-Options", "nosniff"],
-  ["X-DNS-Prefetch-Control", "off"],
-  ["X-Download-Options", "noopen"],
-  ["X-Frame-Options", "SAMEORIGIN"],
-  ["X-Permitted-Cross-Domain-Policies", "none"],
-  ["X-XSS-Protection", "0"],
-];
-
-const securityHeaders: MiddlewareHandler<ApiEnv> = async (c, next) => {
-  for (const [name, value] of SECURITY_HEADERS) c.header(name, value);
-  await next();
-};
-
 /** `/api/nodes/{id}` → a regex matching one path segment per parameter. */
 function pathPattern(path: string): RegExp {
   const source = path.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\{[^}]+\}/g, "[^/]+");
   return new RegExp(`^${source}$`);
 }
-
-function requestContext(deps: AppDeps): MiddlewareHandler<ApiEnv> {
-  return async (c, next) => {
-    const started = Date.now();
-    const incoming = c.req.header("x-request-id");
-    const requestId = incoming && /^[\w.-]{1,64}$/.test(incoming) ? incoming : crypto.randomUUID();
-    c.set("requestId", requestId);
-    // Set before the handler: headers added to a finished response force @hono/node-server
-    // off its fast path (a full Response is rebuilt and streamed) — a large share of a GET.
-    c.header("X-Request-Id", requestId);
-    try {
-      await next();
-    } finally {
-      deps.log?.({
-        request_id: requestId,
-        method: c.req.method,
-        path: c.req.path,
-        status: c.res.status,
-        ms: Date.now() - started,
-      });
-    }
-  };
-}
-
-function auth(deps: AppDeps): MiddlewareHandler<ApiEnv> {
-  const token = deps.token;
-  if (!token) {
-    return async (c, next) => {
-      if (deps.requireToken) return c.json(errorBody("not_configured", "API_TOKEN is not configured"), 503);
-      await next();
-    };
-  }
-  // Any credential that is not exactly `Bearer <token>` is a 401 (never Hono's 400), and the
-  // token may be any printable ASCII the configuration accepts.
-  return async (c, next) => {
-    const header = c.req.header("authorization");
-    const match = header === undefined ? null : /^Bearer +(\S+) *$/i.exec(header);
-    if (!match || !(await timingSafeEqual(token, match[1]!))) {
-      const message = header === undefined ? "missing bearer token" : "invalid bearer token";
-      return c.json(errorBody("unauthorized", message), 401, { "WWW-Authenticate": "Bearer" });
-    }
-    await next();
-  };
-}
-
-/** Requests that carry a body must say it is JSON (415 otherwise), before anything parses it. */
-const requireJsonBody: MiddlewareHandler<ApiEnv> = async (c, next) => {
-  const method = c.req.method;
-  if (method === "POST" || method === "PUT" || method === "PATCH") {
-    const length = c.req.header("content-length");
-    const hasBody =
-      (length !== undefined && length !== "0") || c.req.header("transfer-encoding") !== undefined;
-    const type = c.req.header("content-type") ?? "";
-    if (hasBody && !/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type)) {
-      return c.json(errorBody("unsupported_media_type", "send the body as application/json"), 415);
-    }
-  }
-  await next();
-};

@@ -56,5 +56,5 @@ export interface RequestLogEntry {
 
 /** Hono environment: per-request variables set by our middleware. */
 export interface ApiEnv {
-  Variables: { requestId: string };
+  Variables: { requestId: string; jsonBody?: unknown };
 }

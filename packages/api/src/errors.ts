@@ -1,4 +1,4 @@
-import { DawsosError, RateLimitedError } from "@dawsos/core";
+import { DawsosError, type ErrorCode, RateLimitedError } from "@dawsos/core";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
@@ -12,8 +12,11 @@ export function errorBody(code: string, message: string, details?: unknown): Err
   return { error: details === undefined ? { code, message } : { code, message, details } };
 }
 
-/** Our error codes → HTTP status and the envelope's code (SPEC section 5). */
-const STATUS: Record<string, [ContentfulStatusCode, string]> = {
+/**
+ * Our error codes → HTTP status and the envelope's code (SPEC section 5). Typed by `ErrorCode`,
+ * so a new code cannot fall through to a 500 unnoticed: the compiler asks for its row.
+ */
+const STATUS: Record<ErrorCode, [ContentfulStatusCode, string]> = {
   validation_error: [400, "validation_error"],
   invalid_id: [400, "validation_error"],
   forbidden: [403, "forbidden"],
@@ -29,6 +32,8 @@ const STATUS: Record<string, [ContentfulStatusCode, string]> = {
   read_only: [503, "read_only"],
   lock_held: [503, "lock_held"],
   storage_error: [500, "storage_error"],
+  // A store opened over an adapter it cannot work on: a deployment mistake, not the client's.
+  unsupported_storage: [500, "unsupported_storage"],
   not_configured: [503, "not_configured"],
   upstream_error: [502, "upstream_error"],
   // A budget (ours or the provider's) ran out: temporary, with a known time to retry, so 503 +
@@ -43,6 +48,7 @@ const STATUS: Record<string, [ContentfulStatusCode, string]> = {
  */
 export function errorResponse(err: unknown, c: Context): Response {
   if (err instanceof DawsosError) {
+    // The fallback only guards codes forged at runtime past the type.
     const [status, code] = STATUS[err.code] ?? [500, "internal_error"];
     const message = status >= 500 && err.code === "storage_error" ? "storage failure" : err.message;
     const details = status < 500 ? publicDetails(err.details) : undefined;

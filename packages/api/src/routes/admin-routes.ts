@@ -1,5 +1,6 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { ApiEnv, AppDeps } from "../deps.ts";
+import { jsonBody } from "../middleware/json-body.ts";
 import { body, errorResponses, json, writeErrorResponses } from "../openapi-helpers.ts";
 import { BackupSchema, BatchBody, StatsSchema, TimestampIdParam } from "../schemas.ts";
 
@@ -23,8 +24,7 @@ export function adminRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
       },
     }),
     async (c) => {
-      c.req.valid("json");
-      const { ops } = (await c.req.json()) as { ops: Parameters<typeof store.applyBatch>[0] };
+      const { ops } = jsonBody<{ ops: Parameters<typeof store.applyBatch>[0] }>(c);
       return c.json(await store.applyBatch(ops), 200);
     },
   );

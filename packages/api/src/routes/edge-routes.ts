@@ -1,6 +1,7 @@
 import { type GraphEdge, NotFoundError } from "@dawsos/core";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { ApiEnv, AppDeps } from "../deps.ts";
+import { jsonBody } from "../middleware/json-body.ts";
 import { body, errorResponses, json, writeErrorResponses } from "../openapi-helpers.ts";
 import { paginate } from "../pagination.ts";
 import { EdgeBody, EdgeSchema, EdgesQuery, NodeIdParam, PathsQuery } from "../schemas.ts";
@@ -57,12 +58,8 @@ export function edgeRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
       responses: { 201: json(EdgeSchema, "created edge"), ...writeErrorResponses },
     }),
     async (c) => {
-      const input = c.req.valid("json");
-      const raw = (await c.req.json()) as { metadata?: Record<string, unknown> };
-      return c.json(
-        await store.addEdge(raw.metadata === undefined ? input : { ...input, metadata: raw.metadata }),
-        201,
-      );
+      const input = jsonBody<z.input<typeof EdgeBody>>(c);
+      return c.json(await store.addEdge(input), 201);
     },
   );
 

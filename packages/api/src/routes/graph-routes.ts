@@ -2,6 +2,7 @@ import { captureSnapshot, documentText } from "@dawsos/core";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { ApiEnv, AppDeps } from "../deps.ts";
 import { checkIfMatch, graphEtag } from "../etag.ts";
+import { jsonBody } from "../middleware/json-body.ts";
 import { body, errorResponses, json, writeErrorResponses } from "../openapi-helpers.ts";
 import { AnyJson, GraphBody, StatsSchema, TimestampIdParam } from "../schemas.ts";
 
@@ -47,8 +48,7 @@ export function graphRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
     }),
     async (c) => {
       const ifMatch = c.req.header("if-match");
-      c.req.valid("json");
-      await store.replaceGraph(await c.req.json(), {
+      await store.replaceGraph(jsonBody<unknown>(c), {
         precondition: (graph) => checkIfMatch(ifMatch, graphEtag(graph.seq)),
       });
       return c.json(stats(), 200);

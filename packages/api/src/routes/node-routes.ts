@@ -2,6 +2,7 @@ import { type GraphNode, NotFoundError } from "@dawsos/core";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { ApiEnv, AppDeps } from "../deps.ts";
 import { checkIfMatch, recordEtag } from "../etag.ts";
+import { jsonBody } from "../middleware/json-body.ts";
 import { body, errorResponses, json, writeErrorResponses } from "../openapi-helpers.ts";
 import { paginate } from "../pagination.ts";
 import { NeighborsQuery, NodeBody, NodeIdParam, NodePatchBody, NodeSchema, NodesQuery } from "../schemas.ts";
@@ -74,9 +75,7 @@ export function nodeRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
     }),
     async (c) => {
       const { id } = c.req.valid("param");
-      c.req.valid("json");
-      // zod's output drops `__proto__` keys; the parsed JSON keeps them as plain data.
-      const input = (await c.req.json()) as { type: string; data?: Record<string, unknown> };
+      const input = jsonBody<{ type: string; data?: Record<string, unknown> }>(c);
       const ifMatch = c.req.header("if-match");
       const { node, created } = await store.putNode(
         id,
@@ -102,8 +101,7 @@ export function nodeRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
     async (c) => {
       const { id } = c.req.valid("param");
       const ifMatch = c.req.header("if-match");
-      c.req.valid("json");
-      const { data } = (await c.req.json()) as { data: Record<string, unknown> };
+      const { data } = jsonBody<{ data: Record<string, unknown> }>(c);
       const node = await store.patchNode(id, data, {
         precondition: (graph) => {
           const current = graph.getNode(id);

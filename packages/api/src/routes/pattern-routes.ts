@@ -1,6 +1,7 @@
 import { NotFoundError, nullProto, type Pattern } from "@dawsos/core";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { ApiEnv, AppDeps } from "../deps.ts";
+import { jsonBody } from "../middleware/json-body.ts";
 import { body, errorResponses, json, writeErrorResponses } from "../openapi-helpers.ts";
 import { NodeIdParam, NodeSchema, PatternBody, PatternTypeParam } from "../schemas.ts";
 
@@ -72,10 +73,10 @@ export function patternRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
     }),
     async (c) => {
       const { id } = c.req.valid("param");
-      c.req.valid("json");
-      const pattern = (await c.req.json()) as Pattern;
+      const pattern = jsonBody<Pattern>(c);
       const { created } = await store.putPattern(id, pattern);
-      return c.json(store.graph.getPattern(id)!, created ? 201 : 200);
+      // The pattern as stored (the record is kept as given), not whatever a later change left.
+      return c.json(pattern, created ? 201 : 200);
     },
   );
 
