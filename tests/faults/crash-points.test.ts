@@ -20,7 +20,8 @@
  * (independent runs execute a few at a time, see `pool`).
  */
 import { GraphStore, type StoreEvent } from "@dawsos/core";
-import { FaultyFs, type FsOpName, FsStorage, nodeFsOps } from "@dawsos/storage-fs";
+import { FsStorage, nodeFsOps } from "@dawsos/storage-fs";
+import { FaultyFs, type FsOpName } from "@dawsos/storage-fs/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   CASE_CONCURRENCY,

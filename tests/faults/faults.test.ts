@@ -23,7 +23,8 @@
  * `serialFs` keeps the operation order identical between the dry run and the faulted runs.
  */
 import { GraphStore } from "@dawsos/core";
-import { type FaultCode, FaultyFs, type FsLogEntry, FsStorage, nodeFsOps } from "@dawsos/storage-fs";
+import { FsStorage, nodeFsOps } from "@dawsos/storage-fs";
+import { type FaultCode, FaultyFs, type FsLogEntry } from "@dawsos/storage-fs/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   CASE_CONCURRENCY,

@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { InvalidIdError, StorageError, ValidationError } from "@dawsos/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type FaultRule, FaultyFs } from "./faulty-fs.ts";
 import { nodeFsOps } from "./fs-ops.ts";
 import { FsStorage } from "./fs-storage.ts";
+import { type FaultRule, FaultyFs } from "./testing/faulty-fs.ts";
 
 const encode = (s: string) => new TextEncoder().encode(s);
 

@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type DawsosError, InvalidIdError, StorageError, ValidationError } from "@dawsos/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type FaultCode, FaultyFs, type FsLogEntry, type FsOpName } from "./faulty-fs.ts";
 import { type FsOps, nodeFsOps } from "./fs-ops.ts";
 import { FsStorage } from "./fs-storage.ts";
+import { type FaultCode, FaultyFs, type FsLogEntry, type FsOpName } from "./testing/faulty-fs.ts";
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 const TEMP = /^\..+\.\d+\.[0-9a-f]{16}\.tmp$/;

@@ -4,10 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { InvalidIdError, StorageError, ValidationError } from "@dawsos/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { FaultyFs } from "./faulty-fs.ts";
 import { STREAM_CHUNK_BYTES } from "./file-stream.ts";
 import { nodeFsOps } from "./fs-ops.ts";
 import { FsStorage } from "./fs-storage.ts";
+import { FaultyFs } from "./testing/faulty-fs.ts";
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 

@@ -1,13 +1,4 @@
 export { FsAppendLog } from "./append-log.ts";
-export {
-  type FaultCode,
-  type FaultRule,
-  FaultyFs,
-  type FaultyFsOptions,
-  type FsLogEntry,
-  type FsOpName,
-  fsError,
-} from "./faulty-fs.ts";
 export { STREAM_CHUNK_BYTES } from "./file-stream.ts";
 export {
   type FsDirEntry,

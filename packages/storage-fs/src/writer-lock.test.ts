@@ -5,10 +5,10 @@ import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { type LockHeldError, StorageError, ValidationError } from "@dawsos/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { FaultyFs } from "./faulty-fs.ts";
 import { type FsOps, nodeFsOps } from "./fs-ops.ts";
 import { FsStorage, type FsStorageOptions } from "./fs-storage.ts";
 import { isProcessAlive, procState } from "./process-alive.ts";
+import { FaultyFs } from "./testing/faulty-fs.ts";
 import { LOCK_STALE_AFTER_MS, type LockWait, WriterLock } from "./writer-lock.ts";
 
 let dir: string;

@@ -1,6 +1,6 @@
 import { sep } from "node:path";
-import type { FsDirEntry, FsFileHandle, FsOps, FsStat, OpenFlags } from "./fs-ops.ts";
-import { nodeFsOps } from "./fs-ops.ts";
+import type { FsDirEntry, FsFileHandle, FsOps, FsStat, OpenFlags } from "../fs-ops.ts";
+import { nodeFsOps } from "../fs-ops.ts";
 
 /** The operations of `FsOps` and of its file handles, as recorded in `FaultyFs.log`. */
 export type FsOpName =
