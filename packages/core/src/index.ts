@@ -33,14 +33,7 @@ export type { Durability } from "./journal/journal-writer.ts";
 export { investmentFrameworkSeed, type SeedDocument } from "./seed/investment-framework.ts";
 export * from "./sessions/index.ts";
 export * from "./storage/index.ts";
-export type {
-  BackupInfo,
-  CommitOptions,
-  GraphService,
-  RecoveryReport,
-  SavedVersion,
-  VersionInfo,
-} from "./store/graph-service.ts";
+export type * from "./store/graph-service.ts";
 export { GraphStore, type GraphStoreOptions, type StoreEvent } from "./store/graph-store.ts";
 export { assertTimestampId, TIMESTAMP_ID } from "./store/timestamp-ids.ts";
 export type { FileCheck, IntegrityReport } from "./store/verify-storage.ts";

@@ -206,32 +206,51 @@ export class FsStorage implements StorageAdapter {
 
   /** Appends `body` to `key` (creating it) and fdatasyncs before resolving. */
   async append(key: string, body: Uint8Array | string): Promise<void> {
-    const path = this.#pathOf(key);
+    this.#pathOf(key);
     this.#assertOpen();
     const bytes = toBytes(body);
     await this.#keyLocks.run(key, async () => {
       this.#logs.get(key)?.detach();
-      const dir = dirname(path);
-      const endWrite = this.#dirs.beginWrite(dir);
-      let handle: FsFileHandle | undefined;
-      try {
-        const isNew = (await this.#inspect(key)) === null;
-        await this.#dirs.ensure(dir);
-        handle = await this.#fs.open(path, "a");
+      await this.#openForAppend(key, "a", "append to", async (handle, isNew, dir, close) => {
         await handle.write(bytes);
         await handle.datasync();
-        const opened = handle;
-        handle = undefined;
-        await opened.close();
+        await close();
         // A new file's directory entry is not covered by fdatasync of the file itself.
         if (isNew) await this.#fs.syncDir(dir);
-      } catch (err) {
-        await handle?.close().catch(() => undefined);
-        throw storageFailure("append to", key, err);
-      } finally {
-        endWrite();
-      }
+      });
     });
+  }
+
+  /**
+   * Opens `key` for appending (creating it and its directories) and runs `use` with the handle
+   * (and `close`, for a use that is done with it); if anything fails, a handle still open is
+   * closed and the error is a `StorageError` naming `what`. Runs under the caller's key lock.
+   */
+  async #openForAppend<T>(
+    key: string,
+    flags: "a" | "a+",
+    what: string,
+    use: (handle: FsFileHandle, isNew: boolean, dir: string, close: () => Promise<void>) => Promise<T>,
+  ): Promise<T> {
+    const path = this.#pathOf(key);
+    const dir = dirname(path);
+    const endWrite = this.#dirs.beginWrite(dir);
+    let handle: FsFileHandle | undefined;
+    try {
+      const isNew = (await this.#inspect(key)) === null;
+      await this.#dirs.ensure(dir);
+      const opened = await this.#fs.open(path, flags);
+      handle = opened;
+      return await use(opened, isNew, dir, async () => {
+        handle = undefined;
+        await opened.close();
+      });
+    } catch (err) {
+      await handle?.close().catch(() => undefined);
+      throw storageFailure(what, key, err);
+    } finally {
+      endWrite();
+    }
   }
 
   /**
@@ -242,7 +261,7 @@ export class FsStorage implements StorageAdapter {
    * replacing the file (close the log, `put`, open a new log).
    */
   async openAppendLog(key: string): Promise<AppendLog> {
-    const path = this.#pathOf(key);
+    this.#pathOf(key); // refuses a bad key before anything else
     this.#assertOpen();
     return this.#keyLocks.run(key, async () => {
       if (this.#logs.has(key)) {
@@ -253,13 +272,7 @@ export class FsStorage implements StorageAdapter {
           },
         );
       }
-      const dir = dirname(path);
-      const endWrite = this.#dirs.beginWrite(dir);
-      let handle: FsFileHandle | undefined;
-      try {
-        const isNew = (await this.#inspect(key)) === null;
-        await this.#dirs.ensure(dir);
-        handle = await this.#fs.open(path, "a+");
+      return this.#openForAppend(key, "a+", "open the append log", async (handle, isNew, dir) => {
         const { size } = await handle.stat();
         if (isNew) await this.#fs.syncDir(dir);
         const log: FsAppendLog = new FsAppendLog(key, handle, size, {
@@ -270,12 +283,7 @@ export class FsStorage implements StorageAdapter {
         });
         this.#logs.set(key, log);
         return log;
-      } catch (err) {
-        await handle?.close().catch(() => undefined);
-        throw storageFailure("open the append log", key, err);
-      } finally {
-        endWrite();
-      }
+      });
     });
   }
 

@@ -1,17 +1,6 @@
 import type { ByteStreamLike } from "./r2-types.ts";
 
-/** Joins chunks into one buffer. */
-export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  let total = 0;
-  for (const part of parts) total += part.length;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
+export { concatBytes } from "@dawsos/core";
 
 /** SHA-256 of `bytes` with WebCrypto (native in workerd). */
 export async function sha256Digest(bytes: Uint8Array): Promise<ArrayBuffer> {

@@ -1,6 +1,7 @@
 import {
   assertValidKey,
   assertValidPrefix,
+  checkedKeyPrefix,
   DawsosError,
   InvalidIdError,
   type ListedObject,
@@ -64,11 +65,7 @@ export class KvStorage implements StorageAdapter {
   readonly #prefix: string;
 
   constructor(kv: KvNamespaceLike, options: KvStorageOptions = {}) {
-    const prefix = options.prefix ?? "";
-    if (prefix !== "") {
-      if (!prefix.endsWith("/")) throw new StorageError("a KvStorage prefix must end with '/'");
-      assertValidPrefix(prefix);
-    }
+    const prefix = checkedKeyPrefix(options.prefix, "KvStorage");
     this.#prefix = prefix;
     this.#kv = kv;
     this.#defaultTtl =

@@ -2,6 +2,7 @@ import {
   assertValidKey,
   assertValidPrefix,
   ConflictError,
+  checkedKeyPrefix,
   DawsosError,
   type ListedObject,
   type PutOptions,
@@ -50,11 +51,7 @@ export class R2Storage implements StorageAdapter {
   readonly #prefix: string;
 
   constructor(bucket: R2BucketLike, options: R2StorageOptions = {}) {
-    const prefix = options.prefix ?? "";
-    if (prefix !== "") {
-      if (!prefix.endsWith("/")) throw new StorageError("an R2Storage prefix must end with '/'");
-      assertValidPrefix(prefix);
-    }
+    const prefix = checkedKeyPrefix(options.prefix, "R2Storage");
     this.#bucket = bucket;
     this.#prefix = prefix;
   }

@@ -2,15 +2,12 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { ApiEnv, AppDeps } from "../deps.ts";
 import { jsonBody } from "../middleware/json-body.ts";
 import { body, errorResponses, json, writeErrorResponses } from "../openapi-helpers.ts";
-import { BackupSchema, BatchBody, StatsSchema, TimestampIdParam } from "../schemas.ts";
+import { BackupSchema, BatchBody, TimestampIdParam } from "../schemas.ts";
+import { restoreRoute } from "./restore-route.ts";
 
 /** Batch writes and backups. */
 export function adminRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
   const { store } = deps;
-  const stats = () => {
-    const { avg_connections: _ignored, ...rest } = store.graph.stats();
-    return { ...rest, seq: store.graph.seq };
-  };
 
   app.openapi(
     createRoute({
@@ -54,21 +51,11 @@ export function adminRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
       ),
   );
 
-  app.openapi(
-    createRoute({
-      method: "post",
-      path: "/api/backups/{id}/restore",
-      request: { params: TimestampIdParam },
-      responses: {
-        200: json(StatsSchema, "restored (the previous state was backed up first)"),
-        ...writeErrorResponses,
-      },
-    }),
-    async (c) => {
-      await store.restoreBackup(c.req.valid("param").id);
-      return c.json(stats(), 200);
-    },
-  );
+  restoreRoute(app, store, {
+    path: "/api/backups/{id}/restore",
+    description: "restored (the previous state was backed up first)",
+    restore: (id) => store.restoreBackup(id),
+  });
 
   app.openapi(
     createRoute({

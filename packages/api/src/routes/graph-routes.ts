@@ -4,14 +4,15 @@ import type { ApiEnv, AppDeps } from "../deps.ts";
 import { checkIfMatch, graphEtag } from "../etag.ts";
 import { jsonBody } from "../middleware/json-body.ts";
 import { body, errorResponses, json, writeErrorResponses } from "../openapi-helpers.ts";
-import { AnyJson, GraphBody, StatsSchema, TimestampIdParam } from "../schemas.ts";
+import { AnyJson, GraphBody, StatsSchema } from "../schemas.ts";
+import { graphStats, restoreRoute } from "./restore-route.ts";
 
 const encoder = new TextEncoder();
 
 /** Whole-graph routes: document, stats, save/versions, integrity. */
 export function graphRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
   const { store } = deps;
-  const stats = () => ({ ...strip(store.graph.stats()), seq: store.graph.seq });
+  const stats = () => graphStats(store);
 
   app.openapi(
     createRoute({
@@ -92,18 +93,11 @@ export function graphRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
     async (c) => c.json(await store.listVersions(), 200),
   );
 
-  app.openapi(
-    createRoute({
-      method: "post",
-      path: "/api/graph/versions/{id}/restore",
-      request: { params: TimestampIdParam },
-      responses: { 200: json(StatsSchema, "stats of the restored graph"), ...writeErrorResponses },
-    }),
-    async (c) => {
-      await store.restoreVersion(c.req.valid("param").id);
-      return c.json(stats(), 200);
-    },
-  );
+  restoreRoute(app, store, {
+    path: "/api/graph/versions/{id}/restore",
+    description: "stats of the restored graph",
+    restore: (id) => store.restoreVersion(id),
+  });
 
   app.openapi(
     createRoute({
@@ -114,9 +108,4 @@ export function graphRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
     }),
     async (c) => c.json(await store.verify(), 200),
   );
-}
-
-function strip<T extends { avg_connections?: number }>(stats: T): Omit<T, "avg_connections"> {
-  const { avg_connections: _ignored, ...rest } = stats;
-  return rest;
 }

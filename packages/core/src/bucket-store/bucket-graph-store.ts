@@ -24,7 +24,7 @@ import { type Clock, systemClock } from "../util/clock.ts";
 import { Mutex } from "../util/mutex.ts";
 import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF, sleep } from "./backoff.ts";
 import { type BucketEvent, isPreconditionFailed } from "./bucket-events.ts";
-import { type BucketHead, decodeHead, encodeHead, journalBytes } from "./bucket-head.ts";
+import { type BucketHead, decodeHead, encodeHead, freshHead, journalBytes } from "./bucket-head.ts";
 import { HEAD_KEY, journalKey, randomSuffix, snapshotKey } from "./bucket-keys.ts";
 import {
   applyRecord,
@@ -242,14 +242,7 @@ export class BucketGraphStore extends GraphMutations implements GraphService {
       }
     }
     const snapshot = await this.#writeSnapshot(graph);
-    const head: BucketHead = {
-      format: "dawsos-edge-head",
-      version: 1,
-      seq: graph.seq,
-      snapshot,
-      journal: [],
-      updated: this.#now(),
-    };
+    const head: BucketHead = freshHead(snapshot, this.#now());
     try {
       const put = await this.storage.put(HEAD_KEY, encodeHead(head), { ifNoneMatch: "*" });
       this.#graph = graph;
@@ -278,15 +271,7 @@ export class BucketGraphStore extends GraphMutations implements GraphService {
       clock: this.#clock,
     });
     const snapshot = await this.#writeSnapshot(graph);
-    const swapped = await this.#swapHead(state, {
-      format: "dawsos-edge-head",
-      version: 1,
-      seq: graph.seq,
-      snapshot,
-      journal: [],
-      updated: this.#now(),
-      recovery: report,
-    });
+    const swapped = await this.#swapHead(state, freshHead(snapshot, this.#now(), report));
     if (!swapped) {
       await this.storage.delete(snapshot.key).catch(() => undefined);
       return false;
@@ -487,14 +472,7 @@ export class BucketGraphStore extends GraphMutations implements GraphService {
       const backup = await this.#backupLocked();
       graph.advanceSeq(this.#graph.seq + 1);
       const snapshot = await this.#writeSnapshot(graph);
-      const swapped = await this.#swapHead(state, {
-        format: "dawsos-edge-head",
-        version: 1,
-        seq: graph.seq,
-        snapshot,
-        journal: [],
-        updated: this.#now(),
-      });
+      const swapped = await this.#swapHead(state, freshHead(snapshot, this.#now()));
       if (swapped) {
         this.#graph = graph;
         await this.#removeObjectsBefore(graph.seq);

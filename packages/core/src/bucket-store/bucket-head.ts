@@ -33,6 +33,27 @@ export interface BucketHead {
   readonly recovery?: RecoveryReport;
 }
 
+/**
+ * A head naming just `snapshot`, with no journal: the first head of a bucket, and the head after
+ * a recovery or a replace. (`dawsos-edge-head` is the stored format name, kept for buckets
+ * written before the store was renamed.)
+ */
+export function freshHead(
+  snapshot: BucketHead["snapshot"],
+  updated: string,
+  recovery?: RecoveryReport,
+): BucketHead {
+  const head: BucketHead = {
+    format: "dawsos-edge-head",
+    version: 1,
+    seq: snapshot.seq,
+    snapshot,
+    journal: [],
+    updated,
+  };
+  return recovery ? { ...head, recovery } : head;
+}
+
 export function encodeHead(head: BucketHead): string {
   return `${JSON.stringify(head)}\n`;
 }

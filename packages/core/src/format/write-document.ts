@@ -2,6 +2,7 @@ import { compareIds, type KnowledgeGraph } from "../graph/knowledge-graph.ts";
 import { type GraphEdge, type GraphNode, type JsonObject, nullProto, type Pattern } from "../graph/types.ts";
 import { canonicalJson } from "../integrity/canonical-json.ts";
 import { createSha256, type HasherFactory } from "../integrity/sha256.ts";
+import { concatBytes } from "../storage/adapter.ts";
 
 /** The document format version this code writes. */
 export const DOCUMENT_VERSION = 2;
@@ -154,23 +155,14 @@ export async function encodeDocument(
   const snapshot = "scalars" in source ? source : captureSnapshot(source);
   const encoder = new TextEncoder();
   const parts: Uint8Array[] = [];
-  let total = 0;
   const checksum = await writeDocument(
     snapshot,
     (chunk) => {
-      const bytes = encoder.encode(chunk);
-      parts.push(bytes);
-      total += bytes.length;
+      parts.push(encoder.encode(chunk));
     },
     hasherFactory,
   );
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const part of parts) {
-    bytes.set(part, offset);
-    offset += part.length;
-  }
-  return { bytes, checksum };
+  return { bytes: concatBytes(parts), checksum };
 }
 
 /** The document as a plain object (what `GET /api/graph` returns), checksum included. */

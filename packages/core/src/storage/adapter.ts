@@ -104,6 +104,19 @@ export function toBytes(body: Uint8Array | string): Uint8Array {
   return typeof body === "string" ? encoder.encode(body) : body;
 }
 
+/** Joins chunks into one buffer. */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  let total = 0;
+  for (const part of parts) total += part.length;
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
 /** Decodes UTF-8 strictly: invalid bytes are an error, not U+FFFD. */
 export function bytesToText(body: Uint8Array): string {
   return decoder.decode(body);

@@ -27,3 +27,15 @@ export function assertValidPrefix(prefix: string): void {
   if (prefix === "") return;
   assertValidKey(prefix.endsWith("/") ? prefix.slice(0, -1) : prefix);
 }
+
+/**
+ * Checks an adapter's key prefix (`tenant-a/`): empty, or valid key characters ending in `/`.
+ * `adapter` names the adapter in the error. Returns the prefix.
+ */
+export function checkedKeyPrefix(prefix: string | undefined, adapter: string): string {
+  const value = prefix ?? "";
+  if (value === "") return value;
+  if (!value.endsWith("/")) throw new InvalidIdError(`a ${adapter} prefix must end with '/'`);
+  assertValidPrefix(value);
+  return value;
+}

@@ -1,6 +1,7 @@
 import { ConflictError } from "../errors/errors.ts";
 import {
   type AppendLog,
+  concatBytes,
   type ListedObject,
   type PutOptions,
   type PutResult,
@@ -97,18 +98,8 @@ export class MemoryStorage implements StorageAdapter {
   async putStream(key: string, body: AsyncIterable<Uint8Array>): Promise<PutResult> {
     assertValidKey(key);
     const parts: Uint8Array[] = [];
-    let total = 0;
-    for await (const chunk of body) {
-      parts.push(chunk.slice());
-      total += chunk.length;
-    }
-    const bytes = new Uint8Array(total);
-    let offset = 0;
-    for (const part of parts) {
-      bytes.set(part, offset);
-      offset += part.length;
-    }
-    return this.put(key, bytes);
+    for await (const chunk of body) parts.push(chunk.slice());
+    return this.put(key, concatBytes(parts));
   }
 
   /** Chunk size of `getStream` (small and odd, so lines straddle chunks). */

@@ -1,4 +1,4 @@
-import type { BatchOp } from "../format/schemas.ts";
+import type { BatchOp, EdgeInput } from "../format/schemas.ts";
 import type { Change } from "../graph/changes.ts";
 import type { KnowledgeGraph } from "../graph/knowledge-graph.ts";
 import type { GraphEdge, GraphNode, GraphStats, JsonObject, Pattern } from "../graph/types.ts";
@@ -72,14 +72,7 @@ export interface GraphService {
   ): Promise<{ node: GraphNode; created: boolean }>;
   patchNode(id: string, data: JsonObject, options?: CommitOptions): Promise<GraphNode>;
   deleteNode(id: string, options?: CommitOptions): Promise<void>;
-  addEdge(input: {
-    from: string;
-    to: string;
-    type: string;
-    strength?: number;
-    id?: string;
-    metadata?: JsonObject;
-  }): Promise<GraphEdge>;
+  addEdge(input: EdgeInput): Promise<GraphEdge>;
   deleteEdge(id: string): Promise<void>;
   putPattern(id: string, pattern: Pattern): Promise<{ created: boolean }>;
   deletePattern(id: string): Promise<void>;

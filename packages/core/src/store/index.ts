@@ -1,14 +1,7 @@
 export { type ArchiveEvent, type ArchiveOptions, type DocumentSource, GraphArchive } from "./archive.ts";
 export type { BackupFile, BackupManifest } from "./backup-files.ts";
 export * from "./backup-inventory.ts";
-export type {
-  BackupInfo,
-  CommitOptions,
-  GraphService,
-  RecoveryReport,
-  SavedVersion,
-  VersionInfo,
-} from "./graph-service.ts";
+export type * from "./graph-service.ts";
 export * from "./graph-store.ts";
 export { type LoadedGraph, loadGraphBytes } from "./load-graph.ts";
 export { type BuildChanges, GraphMutations, prepareChanges } from "./mutations.ts";

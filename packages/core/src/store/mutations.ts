@@ -1,5 +1,5 @@
 import { DawsosError, ValidationError } from "../errors/errors.ts";
-import type { BatchOp } from "../format/schemas.ts";
+import type { BatchOp, EdgeInput } from "../format/schemas.ts";
 import type { Change } from "../graph/changes.ts";
 import type { KnowledgeGraph, Undo } from "../graph/knowledge-graph.ts";
 import type { GraphEdge, GraphNode, JsonObject, Pattern } from "../graph/types.ts";
@@ -97,14 +97,7 @@ export abstract class GraphMutations {
     await this.commitWith(() => [{ op: "delete_node", at: this.now(), id }], options.precondition, noResult);
   }
 
-  addEdge(input: {
-    from: string;
-    to: string;
-    type: string;
-    strength?: number;
-    id?: string;
-    metadata?: JsonObject;
-  }): Promise<GraphEdge> {
+  addEdge(input: EdgeInput): Promise<GraphEdge> {
     let edge: GraphEdge | undefined;
     return this.commitWith(
       (graph) => {

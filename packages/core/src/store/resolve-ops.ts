@@ -1,6 +1,6 @@
 import { ValidationError } from "../errors/errors.ts";
 import { deterministicEdgeId } from "../format/read-document.ts";
-import type { BatchOp } from "../format/schemas.ts";
+import type { BatchOp, EdgeInput } from "../format/schemas.ts";
 import type { Change } from "../graph/changes.ts";
 import type { KnowledgeGraph } from "../graph/knowledge-graph.ts";
 import { isPlainObject } from "../graph/merge-patch.ts";
@@ -32,7 +32,7 @@ export function resolveNodePut(
 
 export function resolveEdge(
   graph: KnowledgeGraph,
-  input: { from: string; to: string; type: string; strength?: number; id?: string; metadata?: JsonObject },
+  input: EdgeInput,
   at: string,
   usedInBatch: Set<string>,
 ): Extract<Change, { op: "add_edge" }> {

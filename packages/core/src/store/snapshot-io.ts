@@ -1,7 +1,7 @@
 import { NOT_LINE_LAYOUT, readDocumentStream } from "../format/stream-read-document.ts";
 import { type DocumentSnapshot, documentText } from "../format/write-document.ts";
 import type { HasherFactory } from "../integrity/sha256.ts";
-import type { StorageAdapter } from "../storage/adapter.ts";
+import { concatBytes, type StorageAdapter } from "../storage/adapter.ts";
 import { type LoadedGraph, loadGraphBytes } from "./load-graph.ts";
 
 const encoder = new TextEncoder();
@@ -31,13 +31,7 @@ export async function writeSnapshotTo(
       parts.push(bytes);
       size += bytes.length;
     }
-    const body = new Uint8Array(size);
-    let offset = 0;
-    for (const part of parts) {
-      body.set(part, offset);
-      offset += part.length;
-    }
-    await storage.put(key, body);
+    await storage.put(key, concatBytes(parts));
   }
   return { checksum: result.checksum!, size };
 }

@@ -48,15 +48,7 @@ export async function verifyStorage(
 ): Promise<IntegrityReport> {
   const files: FileCheck[] = [];
   const hasher = options.hasher ?? createSha256;
-  const checkGraph = async (key: string, allowUnchecksummed: boolean) => {
-    try {
-      // Streamed: verifying never needs the whole file as one buffer or string.
-      const loaded = await readSnapshotFrom(storage, key, { hasher, now: options.now, allowUnchecksummed });
-      if (loaded) files.push({ key, ok: true });
-    } catch (err) {
-      files.push(failure(key, err));
-    }
-  };
+  const checkGraph = graphChecker(storage, { hasher, now: options.now }, files);
   if ((await storage.get(GRAPH_KEY)) === null) {
     files.push({
       key: GRAPH_KEY,
@@ -72,6 +64,22 @@ export async function verifyStorage(
   return { ok: files.every((f) => f.ok), files };
 }
 
+/** Verifies one stored graph document (streamed: never the whole file as one string). */
+function graphChecker(
+  storage: StorageAdapter,
+  options: { hasher: HasherFactory; now: string },
+  files: FileCheck[],
+): (key: string, allowUnchecksummed: boolean) => Promise<void> {
+  return async (key, allowUnchecksummed) => {
+    try {
+      const loaded = await readSnapshotFrom(storage, key, { ...options, allowUnchecksummed });
+      if (loaded) files.push({ key, ok: true });
+    } catch (err) {
+      files.push(failure(key, err));
+    }
+  };
+}
+
 /**
  * The checks every layout shares (filesystem and shared/edge): each version (checksum and
  * schema), the seed document, the workflow history and each backup. Appends to `files`.
@@ -82,14 +90,7 @@ export async function verifyStateFiles(
   files: FileCheck[],
 ): Promise<void> {
   const hasher = options.hasher;
-  const checkGraph = async (key: string, allowUnchecksummed: boolean) => {
-    try {
-      const loaded = await readSnapshotFrom(storage, key, { hasher, now: options.now, allowUnchecksummed });
-      if (loaded) files.push({ key, ok: true });
-    } catch (err) {
-      files.push(failure(key, err));
-    }
-  };
+  const checkGraph = graphChecker(storage, options, files);
   for (const { key } of await storage.list("graph_")) {
     if (versionIdOf(key)) await checkGraph(key, false);
   }
