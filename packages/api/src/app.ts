@@ -1,3 +1,4 @@
+import { assertJsonValue, ValidationError } from "@dawsos/core";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
@@ -52,6 +53,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
   app.use("/api/*", (c, next) =>
     c.req.method === "PUT" && c.req.path === "/api/graph" ? graphBodies(c, next) : smallBodies(c, next),
   );
+  app.use("/api/*", refuseNonFiniteNumbers);
   // After auth and limits (a refused request costs no storage read): bring the graph up to date
   // with other writers — a no-op for the Node server's single writer, one small head read on R2.
   const refresh: MiddlewareHandler<ApiEnv> = async (_c, next) => {
@@ -234,6 +236,46 @@ function auth(deps: AppDeps): MiddlewareHandler<ApiEnv> {
     await next();
   };
 }
+
+/**
+ * SPEC section 4: every number anywhere in a request is finite — `1e999` (which JSON.parse turns
+ * into Infinity) is a 400, wherever it is. The stores refuse it where they keep values (data,
+ * metadata, pattern values, documents), but a member a route does not read (an unknown field of
+ * a node, edge, batch or message body, or any body of a route that takes none) was accepted
+ * silently: the HTTP fuzz test (tests/http/fuzz.test.ts) found it. So every JSON body is checked
+ * as a whole before a handler runs, iteratively (no depth limit here: the stores apply theirs).
+ * Hono caches the parsed body, so the validators and handlers do not parse it again; a body that
+ * is not JSON is left to them (a 400 from the validator, or ignored by routes that take no body).
+ */
+const refuseNonFiniteNumbers: MiddlewareHandler<ApiEnv> = async (c, next) => {
+  const method = c.req.method;
+  if (method !== "POST" && method !== "PUT" && method !== "PATCH") return next();
+  const length = c.req.header("content-length");
+  const hasBody = (length !== undefined && length !== "0") || c.req.header("transfer-encoding") !== undefined;
+  if (!hasBody) return next();
+  let body: unknown;
+  try {
+    body = await c.req.json();
+  } catch {
+    return next();
+  }
+  try {
+    assertJsonValue(body, "body", Number.POSITIVE_INFINITY);
+  } catch (err) {
+    // A batch's 400 names the failing op (SPEC section 5), as the store's own refusals do.
+    const path =
+      err instanceof ValidationError ? (err.details as { path?: unknown } | undefined)?.path : undefined;
+    const op =
+      c.req.path === "/api/batch" && typeof path === "string" ? /^body\.ops\[(\d+)\]/.exec(path) : null;
+    if (!op) throw err;
+    const index = Number(op[1]);
+    throw new ValidationError(`op ${index}: ${(err as Error).message}`, {
+      cause: err,
+      details: { index, code: "validation_error", path },
+    });
+  }
+  return next();
+};
 
 /** Requests that carry a body must say it is JSON (415 otherwise), before anything parses it. */
 const requireJsonBody: MiddlewareHandler<ApiEnv> = async (c, next) => {
