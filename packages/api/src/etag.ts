@@ -22,7 +22,8 @@ export const graphEtag = (seq: number) => `"${seq}"`;
 
 /**
  * Evaluates `If-Match` (RFC 9110): `*` matches any existing representation, otherwise one of
- * the listed tags must equal the current one. Throws 412 when it does not hold.
+ * the listed tags must equal the current one by strong comparison, so a weak tag (`W/"…"`)
+ * never matches (SPEC section 5: 412). Throws 412 when it does not hold.
  */
 export function checkIfMatch(
   header: string | undefined,
@@ -30,7 +31,7 @@ export function checkIfMatch(
 ): void {
   if (header === undefined) return;
   if (typeof current === "function") current = current();
-  const tags = header.split(",").map((t) => t.trim().replace(/^W\//, ""));
+  const tags = header.split(",").map((t) => t.trim());
   const ok = current !== null && (tags.includes("*") || tags.includes(current));
   if (!ok) throw new PreconditionFailed();
 }
