@@ -110,7 +110,8 @@ export function readDocument(raw: unknown, options: DocumentReadOptions): ReadDo
   for (const key of Object.keys(doc)) if (!DOCUMENT_MEMBERS.has(key)) extras[key] = doc[key];
   // Document-level values are written back verbatim: the same value domain as records.
   try {
-    for (const key of Object.keys(metadata)) assertJsonValue(metadata[key], `metadata.${key}`);
+    // The metadata object counts as one level, as an edge's `metadata` does.
+    assertJsonValue(metadata, "metadata");
     for (const key of Object.keys(extras)) assertJsonValue(extras[key], key);
   } catch (err) {
     fail((err as Error).message, file, "(document)", (err as ValidationError).details);
