@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
@@ -9,6 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { havePythonFixtures, PYTHON_FIXTURES_DIR, pythonGraphFixtures } from "../support/shared-fixtures.ts";
 
 const NOW = "2026-01-01T00:00:00.000Z";
+const require_text = (file: string) => readFileSync(file, "utf8");
 
 describe.skipIf(!havePythonFixtures)("files written by the original Python DawsOS (../shared)", () => {
   const dirs: string[] = [];
@@ -54,6 +56,34 @@ describe.skipIf(!havePythonFixtures)("files written by the original Python DawsO
       expect((await reopened.verify()).ok).toBe(true);
     });
   }
+
+  it("the largest Python storage, backed up and then damaged, recovers every node from the backup (trusted by its manifest)", async () => {
+    const file = pythonGraphFixtures()
+      .map((f) => ({ f, size: JSON.parse(require_text(f)).nodes }))
+      .sort((a, b) => Object.keys(b.size).length - Object.keys(a.size).length)[0]!.f;
+    const bytes = new Uint8Array(await readFile(file));
+    const raw = JSON.parse(new TextDecoder().decode(bytes));
+    const dir = await mkdtemp(join(tmpdir(), "dawsos-compat-recover-"));
+    dirs.push(dir);
+    const storage = await FsStorage.open(dir, { lock: true, lockWaitMs: 0 });
+    await storage.put("graph.json", bytes); // a Python storage dropped in
+    const store = await GraphStore.open(storage);
+    const backup = await store.backup(); // an operator backs it up
+    await store.close();
+    // graph.json is damaged by hand, and the journal holds nothing (folded at close).
+    const damaged = (await storage.get("graph.json"))!.body.slice();
+    damaged[Math.floor(damaged.length / 3)] ^= 0x10;
+    await storage.put("graph.json", damaged);
+    // Keep only the migration's backup of the original Python bytes (no checksum of its own).
+    await storage.delete(`backups/${backup.id}/manifest.json`);
+    const recovered = await GraphStore.open(storage);
+    expect(recovered.recovery?.recoveredFrom).toMatch(/^backups\/\d{8}_\d{6}(-\d+)?\/graph\.json$/);
+    expect(recovered.graph.nodeCount).toBe(Object.keys(raw.nodes).length);
+    expect(recovered.graph.edgeCount).toBe(raw.edges.length);
+    for (const id of Object.keys(raw.nodes)) expect(recovered.graph.hasNode(id), id).toBe(true);
+    await recovered.close();
+    await storage.close();
+  });
 
   it("workflow_history.json loads as it is, with every run", async () => {
     const bytes = await readFile(join(PYTHON_FIXTURES_DIR, "workflow_history.json"));
