@@ -1,2 +1,2 @@
-export { RecordingStorage, type StorageCall } from "./recording-storage.ts";
+export { RecordingStorage, type RecordingStorageOptions, type StorageCall } from "./recording-storage.ts";
 export { runStorageContract, type StorageContractOptions } from "./storage-contract.ts";
