@@ -20,7 +20,12 @@ export interface ServerConfig {
   fmpBaseUrl: string;
   /** Cron expression for `morning_briefing` (server's local time zone), or `undefined`. */
   schedule: string | undefined;
+  /** Session retention: sessions kept, and how long an idle one is kept. */
+  sessionMaxCount: number;
+  sessionMaxAgeMs: number;
 }
+
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
 
@@ -55,6 +60,18 @@ const EnvSchema = z.object({
       message: 'must be a cron expression such as "0 7 * * 1-5" (minute hour day month weekday)',
     })
     .optional(),
+  DAWSOS_SESSION_MAX_COUNT: z
+    .string()
+    .regex(/^\d+$/, "must be a whole number")
+    .transform(Number)
+    .refine((n) => n >= 1 && n <= 10_000_000, "must be between 1 and 10000000")
+    .default(1000),
+  DAWSOS_SESSION_MAX_AGE_DAYS: z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, "must be a number of days, e.g. 30 or 0.5")
+    .transform(Number)
+    .refine((n) => n > 0 && n <= 36_500, "must be more than 0 and at most 36500")
+    .default(30),
 });
 
 /** Keys go into URLs: printable ASCII without spaces, so a pasted newline cannot split a request. */
@@ -107,5 +124,7 @@ export function readConfig(env: NodeJS.ProcessEnv, cwd: string): ServerConfig {
     fmpApiKey: e.FMP_API_KEY,
     fmpBaseUrl: e.FMP_BASE_URL,
     schedule: e.DAWSOS_SCHEDULE,
+    sessionMaxCount: e.DAWSOS_SESSION_MAX_COUNT,
+    sessionMaxAgeMs: e.DAWSOS_SESSION_MAX_AGE_DAYS * DAY_MS,
   };
 }
