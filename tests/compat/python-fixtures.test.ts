@@ -72,7 +72,8 @@ describe.skipIf(!havePythonFixtures)("files written by the original Python DawsO
     await store.close();
     // graph.json is damaged by hand, and the journal holds nothing (folded at close).
     const damaged = (await storage.get("graph.json"))!.body.slice();
-    damaged[Math.floor(damaged.length / 3)] ^= 0x10;
+    const at = Math.floor(damaged.length / 3);
+    damaged[at] = damaged[at]! ^ 0x10;
     await storage.put("graph.json", damaged);
     // Keep only the migration's backup of the original Python bytes (no checksum of its own).
     await storage.delete(`backups/${backup.id}/manifest.json`);

@@ -17,6 +17,15 @@ export interface HttpTarget {
   canaryPath?: string;
 }
 
+/** What the suite must know about a target before it starts (tests are defined from it). */
+export interface HttpContractOptions {
+  /**
+   * The target's session count retention, when it is configured small enough to exercise over
+   * HTTP (e.g. `DAWSOS_SESSION_MAX_COUNT=40`); the retention test is defined only then.
+   */
+  sessionMaxCount?: number;
+}
+
 // ------------------------------------------------------------------------------ response types
 
 interface NodeRec {
@@ -75,10 +84,16 @@ interface Version {
   checksum: string;
 }
 
+interface ChatMessage {
+  role: string;
+  content: string;
+  at: string;
+}
+
 interface Session {
   id: string;
   created: string;
-  chat_history: { role: string; content: string; at: string }[];
+  chat_history: ChatMessage[];
 }
 
 interface PatternEvaluation {
@@ -212,7 +227,11 @@ function lcg(seed: number): () => number {
 
 // ------------------------------------------------------------------------------ the suite
 
-export function runHttpContract(name: string, getTarget: () => HttpTarget): void {
+export function runHttpContract(
+  name: string,
+  getTarget: () => HttpTarget,
+  options: HttpContractOptions = {},
+): void {
   /** Every 5xx the suite saw; the contract allows none (none of these routes has an upstream). */
   const serverErrors: string[] = [];
 
@@ -419,6 +438,7 @@ export function runHttpContract(name: string, getTarget: () => HttpTarget): void
           ["/api/backups/{id}", "delete"],
           ["/api/sessions", "post"],
           ["/api/sessions/{id}", "get"],
+          ["/api/sessions/{id}", "delete"],
           ["/api/sessions/{id}/messages", "post"],
         ];
         const missing = expected.filter(([path, method]) => doc.paths[path]?.[method] === undefined);
@@ -480,6 +500,7 @@ export function runHttpContract(name: string, getTarget: () => HttpTarget): void
           ["DELETE", `/api/backups/${ts}`],
           ["POST", "/api/sessions"],
           ["GET", `/api/sessions/${session}`],
+          ["DELETE", `/api/sessions/${session}`],
           ["POST", `/api/sessions/${session}/messages`, { role: "user", content: "hi" }],
           ["GET", `/api/no-such-route-${id}`],
         ];
@@ -582,7 +603,7 @@ export function runHttpContract(name: string, getTarget: () => HttpTarget): void
           ["GET", "/api/batch", "POST"],
           ["DELETE", "/api/backups", "GET"],
           ["GET", "/api/graph/save", "POST"],
-          ["DELETE", `/api/sessions/${id}`, "GET"],
+          ["PUT", `/api/sessions/${id}`, "GET"],
         ];
         const before = await seq();
         for (const [method, path, allowed] of cases) {
@@ -1796,7 +1817,7 @@ export function runHttpContract(name: string, getTarget: () => HttpTarget): void
     // -------------------------------------------------------------------------- sessions
 
     describe("sessions", () => {
-      it("POST creates (201) an unguessable id; GET reads it; messages append (201)", async () => {
+      it("POST creates (201) an unguessable id; GET reads it; a message POST answers 201 with the stored message", async () => {
         const session = await okJson<Session>("POST", "/api/sessions", 201);
         expect(session.id).toMatch(/^[0-9a-zA-Z_-]{22,}$/);
         expect(Number.isNaN(Date.parse(session.created))).toBe(false);
@@ -1805,22 +1826,82 @@ export function runHttpContract(name: string, getTarget: () => HttpTarget): void
         expect(other.id).not.toBe(session.id);
         expect(await okJson<Session>("GET", `/api/sessions/${session.id}`, 200)).toEqual(session);
 
-        const first = await okJson<Session>("POST", `/api/sessions/${session.id}/messages`, 201, {
+        const first = await okJson<ChatMessage>("POST", `/api/sessions/${session.id}/messages`, 201, {
           body: { role: "user", content: "What is the regime?" },
         });
-        expect(first.id).toBe(session.id);
-        expect(first.chat_history).toHaveLength(1);
-        expect(first.chat_history[0]).toMatchObject({ role: "user", content: "What is the regime?" });
-        expect(Number.isNaN(Date.parse(first.chat_history[0]!.at))).toBe(false);
-        const second = await okJson<Session>("POST", `/api/sessions/${session.id}/messages`, 201, {
+        // The stored message only, not the session (which can be 1,000 messages long).
+        expect(Object.keys(first).sort()).toEqual(["at", "content", "role"]);
+        expect(first).toMatchObject({ role: "user", content: "What is the regime?" });
+        expect(Number.isNaN(Date.parse(first.at))).toBe(false);
+        const second = await okJson<ChatMessage>("POST", `/api/sessions/${session.id}/messages`, 201, {
           body: { role: "assistant", content: "Goldilocks." },
         });
-        expect(second.chat_history.map((m) => m.role)).toEqual(["user", "assistant"]);
-        expect((await okJson<Session>("GET", `/api/sessions/${session.id}`, 200)).chat_history).toEqual(
-          second.chat_history,
-        );
+        expect(second).toMatchObject({ role: "assistant", content: "Goldilocks." });
+        expect(await okJson<Session>("GET", `/api/sessions/${session.id}`, 200)).toEqual({
+          ...session,
+          chat_history: [first, second],
+        });
         expect((await okJson<Session>("GET", `/api/sessions/${other.id}`, 200)).chat_history).toEqual([]);
       });
+
+      it("concurrent message POSTs to one session all land, each as answered", async () => {
+        const session = await okJson<Session>("POST", "/api/sessions", 201);
+        const contents = Array.from({ length: 20 }, (_, i) => `concurrent ${i}`);
+        const answers = await Promise.all(
+          contents.map((content) =>
+            okJson<ChatMessage>("POST", `/api/sessions/${session.id}/messages`, 201, {
+              body: { role: "user", content },
+            }),
+          ),
+        );
+        const history = (await okJson<Session>("GET", `/api/sessions/${session.id}`, 200)).chat_history;
+        expect(history.map((m) => m.content).sort()).toEqual([...contents].sort());
+        for (const answer of answers) expect(history).toContainEqual(answer);
+      });
+
+      it("DELETE removes a session (204); then GET, POST and DELETE are 404; others are untouched", async () => {
+        const gone = await okJson<Session>("POST", "/api/sessions", 201);
+        const kept = await okJson<Session>("POST", "/api/sessions", 201);
+        await okJson<ChatMessage>("POST", `/api/sessions/${gone.id}/messages`, 201, {
+          body: { role: "user", content: "forget me" },
+        });
+        await okJson<ChatMessage>("POST", `/api/sessions/${kept.id}/messages`, 201, {
+          body: { role: "user", content: "keep me" },
+        });
+        const deleted = await call("DELETE", `/api/sessions/${gone.id}`);
+        expect(deleted.status, deleted.show()).toBe(204);
+        expect(deleted.text).toBe("");
+        expectError(await call("GET", `/api/sessions/${gone.id}`), 404, "not_found");
+        expectError(
+          await call("POST", `/api/sessions/${gone.id}/messages`, { body: { role: "user", content: "x" } }),
+          404,
+          "not_found",
+        );
+        expectError(await call("DELETE", `/api/sessions/${gone.id}`), 404, "not_found");
+        const history = (await okJson<Session>("GET", `/api/sessions/${kept.id}`, 200)).chat_history;
+        expect(history.map((m) => m.content)).toEqual(["keep me"]);
+      });
+
+      const maxCount = options.sessionMaxCount;
+      if (maxCount !== undefined) {
+        it(`retention: beyond ${maxCount} sessions, a create removes the least recently active`, async () => {
+          const first = await okJson<Session>("POST", "/api/sessions", 201);
+          const second = await okJson<Session>("POST", "/api/sessions", 201);
+          // File times are coarse (a few ms): make the message clearly later than `second`.
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          await okJson<ChatMessage>("POST", `/api/sessions/${first.id}/messages`, 201, {
+            body: { role: "user", content: "keeps the session active" },
+          });
+          let newest = second;
+          for (let i = 0; i < maxCount - 1; i++) newest = await okJson<Session>("POST", "/api/sessions", 201);
+          // N + 1 sessions made here: the one idle since its creation is gone, not the older one
+          // that had a message since; the session just created is never the one removed.
+          expectError(await call("GET", `/api/sessions/${second.id}`), 404, "not_found");
+          const kept = await okJson<Session>("GET", `/api/sessions/${first.id}`, 200);
+          expect(kept.chat_history.map((m) => m.content)).toEqual(["keeps the session active"]);
+          await okJson<Session>("GET", `/api/sessions/${newest.id}`, 200);
+        });
+      }
 
       it("bad messages are 400, unknown or malformed session ids 404, and nothing is stored", async () => {
         const session = await okJson<Session>("POST", "/api/sessions", 201);
@@ -1839,6 +1920,7 @@ export function runHttpContract(name: string, getTarget: () => HttpTarget): void
         const unknown = "0123456789abcdef0123456789abcdef";
         for (const id of [unknown, "nope", enc("../graph"), "%2e%2e%2fgraph", "__proto__", "constructor"]) {
           expectError(await call("GET", `/api/sessions/${id}`), [400, 404]);
+          expectError(await call("DELETE", `/api/sessions/${id}`), [400, 404]);
           expectError(
             await call("POST", `/api/sessions/${id}/messages`, { body: { role: "user", content: "x" } }),
             [400, 404],

@@ -8,11 +8,13 @@ import { runHttpContract } from "./contract.ts";
  * as a child process on a free loopback port, over a fresh temporary storage directory.
  */
 let server: NodeServer | undefined;
+/** Small enough for the contract's retention test; larger than any other test's sessions. */
+const SESSION_MAX_COUNT = 40;
 let canaryText = "";
 
 beforeAll(async () => {
   await ensureNodeServerBuilt();
-  server = await NodeServer.start();
+  server = await NodeServer.start({ env: { DAWSOS_SESSION_MAX_COUNT: String(SESSION_MAX_COUNT) } });
   canaryText = await readFile(server.canaryPath!, "utf8");
 }, 240_000);
 
@@ -42,10 +44,14 @@ describe("node server: health", () => {
   });
 });
 
-runHttpContract("node server", () => {
-  const s = running();
-  return { baseUrl: s.baseUrl, token: s.token!, canaryPath: s.canaryPath };
-});
+runHttpContract(
+  "node server",
+  () => {
+    const s = running();
+    return { baseUrl: s.baseUrl, token: s.token!, canaryPath: s.canaryPath };
+  },
+  { sessionMaxCount: SESSION_MAX_COUNT },
+);
 
 describe("node server: after the contract suite", () => {
   it("is still running, never crashed or logged an unhandled error, and the canary is intact", async () => {

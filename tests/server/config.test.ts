@@ -109,6 +109,22 @@ describe.concurrent("refuses bad configuration with a clear message and exit 1",
     });
   }
 
+  for (const [variable, value] of [
+    ["DAWSOS_SESSION_MAX_COUNT", "0"],
+    ["DAWSOS_SESSION_MAX_COUNT", "ten"],
+    ["DAWSOS_SESSION_MAX_COUNT", "2.5"],
+    ["DAWSOS_SESSION_MAX_AGE_DAYS", "0"],
+    ["DAWSOS_SESSION_MAX_AGE_DAYS", "-3"],
+    ["DAWSOS_SESSION_MAX_AGE_DAYS", "30d"],
+  ] as const) {
+    it(`${variable}=${value}`, async () => {
+      const dir = join(await makeTempDir("dawsos-session-env-"), "storage");
+      const stderr = await expectRefusal({ storageDir: dir, env: { [variable]: value } });
+      expect(stderr).toContain(variable);
+      expect(existsSync(dir)).toBe(false);
+    });
+  }
+
   it("a DAWSOS_API_TOKEN shorter than 16 characters (not echoed back)", async () => {
     const dir = join(await makeTempDir("dawsos-token-"), "storage");
     const token = "short-secret-15";

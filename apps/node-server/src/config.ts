@@ -28,10 +28,15 @@ export interface ServerConfig {
   schedule: string | undefined;
   /** How long to wait for a live previous holder of the writer lock before refusing (ms). */
   lockWaitMs: number;
+  /** Session retention: sessions kept, and how long an idle one is kept. */
+  sessionMaxCount: number;
+  sessionMaxAgeMs: number;
 }
 
 /** Ten minutes: a bound beyond this is a typo (seconds for ms), not a wish to hang that long. */
 const MAX_LOCK_WAIT_MS = 600_000;
+
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
 
@@ -68,6 +73,18 @@ const EnvSchema = z.object({
       message: 'must be a cron expression such as "0 7 * * 1-5" (minute hour day month weekday)',
     })
     .optional(),
+  DAWSOS_SESSION_MAX_COUNT: z
+    .string()
+    .regex(/^\d+$/, "must be a whole number")
+    .transform(Number)
+    .refine((n) => n >= 1 && n <= 10_000_000, "must be between 1 and 10000000")
+    .default(1000),
+  DAWSOS_SESSION_MAX_AGE_DAYS: z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, "must be a number of days, e.g. 30 or 0.5")
+    .transform(Number)
+    .refine((n) => n > 0 && n <= 36_500, "must be more than 0 and at most 36500")
+    .default(30),
 });
 
 /** Shared with the CLI's writing commands (`readLockWaitMs`). */
@@ -127,6 +144,8 @@ export function readConfig(env: NodeJS.ProcessEnv, cwd: string): ServerConfig {
     fmpBaseUrl: e.FMP_BASE_URL,
     schedule: e.DAWSOS_SCHEDULE,
     lockWaitMs: e.DAWSOS_LOCK_WAIT_MS,
+    sessionMaxCount: e.DAWSOS_SESSION_MAX_COUNT,
+    sessionMaxAgeMs: e.DAWSOS_SESSION_MAX_AGE_DAYS * DAY_MS,
   };
 }
 

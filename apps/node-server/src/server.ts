@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 import { createApp } from "@dawsos/api";
-import { SessionStore } from "@dawsos/core";
 import { serve } from "@hono/node-server";
 import { readConfig } from "./config.ts";
 import { dashboardDir, mountDashboard } from "./dashboard-static.ts";
 import { createDataServices } from "./data-services.ts";
 import { openStore } from "./open-store.ts";
+import { openSessions } from "./sessions.ts";
 import { VERSION } from "./version.ts";
 
 /** The Node server (SPEC section 2): composition root only — config, adapter, app, serve. */
@@ -24,9 +24,10 @@ async function main(): Promise<void> {
     lockWaitMs: config.lockWaitMs,
   });
   const data = createDataServices(config, opened);
+  const sessions = await openSessions(opened.storage, config);
   const app = createApp({
     store: opened.store,
-    sessions: new SessionStore(opened.storage),
+    sessions,
     history: data.history,
     market: data.market,
     workflows: data.workflows,

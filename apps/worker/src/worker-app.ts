@@ -5,6 +5,7 @@ import {
   MarketData,
   registerBuiltinWorkflows,
   SessionStore,
+  type SessionStoreOptions,
   WorkflowEngine,
   WorkflowHistory,
 } from "@dawsos/core";
@@ -21,6 +22,8 @@ export interface WorkerAppOptions {
   /** Key prefix inside the bucket (tests give each app family its own). Default: none. */
   prefix?: string;
   store?: BucketGraphStoreOptions;
+  /** Session retention and caps (defaults: 1,000 sessions, 30 days idle, 1,000 messages). */
+  sessions?: SessionStoreOptions;
 }
 
 /**
@@ -52,7 +55,9 @@ export async function createWorkerApp(
   const workflows = registerBuiltinWorkflows(new WorkflowEngine({ history }), { store, market });
   const app = createApp({
     store,
-    sessions: new SessionStore(r2),
+    // R2 has no append: each message rewrites the session object with compare-and-swap (and R2
+    // takes about one write per second per key). Sessions move into the Durable Object later.
+    sessions: new SessionStore(r2, options.sessions),
     history,
     market,
     workflows,

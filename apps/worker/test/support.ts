@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import type { BucketGraphStoreOptions } from "@dawsos/core";
+import type { BucketGraphStoreOptions, SessionStoreOptions } from "@dawsos/core";
 import type { R2BucketLike, R2ListOptionsLike, R2ObjectsLike, R2PutOptionsLike } from "@dawsos/storage-kv";
 import type { WorkerEnv } from "../src/env.ts";
 import { createWorkerApp, type WorkerApp } from "../src/worker-app.ts";
@@ -26,12 +26,14 @@ export const SMALL_SEED = {
 /** A new app over the shared bucket, as a new isolate would build it. */
 export function newIsolate(
   prefix: string,
-  options: { bucket?: R2BucketLike; store?: BucketGraphStoreOptions } = {},
+  options: { bucket?: R2BucketLike; store?: BucketGraphStoreOptions; sessions?: SessionStoreOptions } = {},
 ): Promise<WorkerApp> {
   const isolateEnv: WorkerEnv = { ...env, GRAPH_BUCKET: options.bucket ?? env.GRAPH_BUCKET };
-  return createWorkerApp(isolateEnv, { prefix, store: { seed: SMALL_SEED, ...options.store } }).then(
-    (s) => s.app,
-  );
+  return createWorkerApp(isolateEnv, {
+    prefix,
+    store: { seed: SMALL_SEED, ...options.store },
+    ...(options.sessions ? { sessions: options.sessions } : {}),
+  }).then((s) => s.app);
 }
 
 /** One authenticated JSON request to an app, answered in-process. */

@@ -114,11 +114,16 @@ export const BackupSchema = z
     files: z.array(z.object({ name: z.string(), size: z.number(), checksum: z.string() })),
   })
   .openapi("Backup");
+export const ChatMessageSchema = z
+  .object({ role: z.enum(["user", "assistant"]), content: z.string(), at: z.string() })
+  .openapi("ChatMessage");
 export const SessionSchema = z
   .looseObject({
     id: z.string(),
     created: z.string(),
-    chat_history: z.array(z.object({ role: z.string(), content: z.string(), at: z.string() })),
+    chat_history: z.array(ChatMessageSchema).openapi({
+      description: "oldest first; the newest 1,000 messages are kept",
+    }),
   })
   .openapi("Session");
 export const AnyJson = z.unknown();

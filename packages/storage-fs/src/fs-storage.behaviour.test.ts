@@ -526,7 +526,7 @@ describe("FsStorage: files and directories", () => {
     await writeFile(join(root, "cache", "fred", ".GDP.json.1.0123456789abcdef.tmp"), "partial");
     faulty.clearLog();
 
-    expect(await storage.list("cache/fred/")).toEqual([
+    expect((await storage.list("cache/fred/")).map(({ key, size }) => ({ key, size }))).toEqual([
       { key: "cache/fred/CPI.json", size: 3 },
       { key: "cache/fred/GDP.json", size: 2 },
     ]);

@@ -464,7 +464,7 @@ export class FsStorage implements StorageAdapter {
   async #listFile(key: string, path: string, out: ListedObject[]): Promise<void> {
     try {
       const stat = await this.#fs.lstat(path);
-      if (stat.isFile()) out.push({ key, size: stat.size });
+      if (stat.isFile()) out.push({ key, size: stat.size, modifiedMs: stat.mtimeMs });
     } catch (err) {
       if (!isMissing(err)) throw err;
     }

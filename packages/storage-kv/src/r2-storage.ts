@@ -104,7 +104,8 @@ export class R2Storage implements StorageAdapter {
         this.#bucket.list({ prefix: this.#prefix + prefix, limit: LIST_PAGE, ...(cursor ? { cursor } : {}) }),
       );
       for (const object of page.objects) {
-        out.push({ key: object.key.slice(this.#prefix.length), size: object.size, etag: object.etag });
+        const listed = { key: object.key.slice(this.#prefix.length), size: object.size, etag: object.etag };
+        out.push(object.uploaded ? { ...listed, modifiedMs: object.uploaded.getTime() } : listed);
       }
       cursor = page.truncated ? page.cursor : undefined;
     } while (cursor !== undefined);

@@ -8,6 +8,8 @@ export interface R2ObjectLike {
   readonly size: number;
   /** Unquoted etag (the `httpEtag` is the quoted form). */
   readonly etag: string;
+  /** When the object was written (R2 always sets it; optional so simple doubles fit). */
+  readonly uploaded?: Date;
 }
 
 /** The reader side of a byte stream (Workers' and the DOM's `ReadableStream` both fit). */

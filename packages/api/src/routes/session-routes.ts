@@ -1,7 +1,7 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { ApiEnv, AppDeps } from "../deps.ts";
 import { body, errorResponses, json, writeErrorResponses } from "../openapi-helpers.ts";
-import { MessageBody, SessionIdParam, SessionSchema } from "../schemas.ts";
+import { ChatMessageSchema, MessageBody, SessionIdParam, SessionSchema } from "../schemas.ts";
 
 /** Sessions with persisted chat history. */
 export function sessionRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
@@ -11,6 +11,7 @@ export function sessionRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
     createRoute({
       method: "post",
       path: "/api/sessions",
+      description: "Creates a session. Sessions past retention (count and idle age) are removed first.",
       responses: { 201: json(SessionSchema, "new session"), ...errorResponses },
     }),
     async (c) => c.json(await sessions.create(), 201),
@@ -28,18 +29,32 @@ export function sessionRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
 
   app.openapi(
     createRoute({
+      method: "delete",
+      path: "/api/sessions/{id}",
+      request: { params: SessionIdParam },
+      responses: { 204: { description: "deleted, with its messages" }, ...writeErrorResponses },
+    }),
+    async (c) => {
+      await sessions.delete(c.req.valid("param").id);
+      return c.body(null, 204);
+    },
+  );
+
+  app.openapi(
+    createRoute({
       method: "post",
       path: "/api/sessions/{id}/messages",
       request: { params: SessionIdParam, body: body(MessageBody) },
       responses: {
-        201: json(SessionSchema, "the session with the message appended"),
+        // Only the stored message: answering with the whole session would cost as much as the
+        // rewrite the append avoids.
+        201: json(ChatMessageSchema, "the stored message, appended to the session"),
         ...writeErrorResponses,
       },
     }),
     async (c) => {
       const { id } = c.req.valid("param");
-      await sessions.addMessage(id, c.req.valid("json"));
-      return c.json(await sessions.get(id), 201);
+      return c.json(await sessions.addMessage(id, c.req.valid("json")), 201);
     },
   );
 }

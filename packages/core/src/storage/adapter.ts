@@ -28,6 +28,12 @@ export interface ListedObject {
   readonly key: string;
   readonly size: number;
   readonly etag?: string;
+  /**
+   * When the body was last written (ms since the epoch: file mtime, R2 upload time), where the
+   * adapter knows it for free. Lets retention judge age from one `list` instead of reading
+   * every object.
+   */
+  readonly modifiedMs?: number;
 }
 
 export interface PutOptions {

@@ -1,4 +1,5 @@
 import { ConflictError } from "../errors/errors.ts";
+import { type Clock, systemClock } from "../util/clock.ts";
 import {
   type AppendLog,
   concatBytes,
@@ -15,6 +16,12 @@ import { assertValidKey, assertValidPrefix } from "./keys.ts";
 interface Entry {
   body: Uint8Array;
   etag: string;
+  modifiedMs: number;
+}
+
+export interface MemoryStorageOptions {
+  /** Stamps `modifiedMs` of listed entries; tests pass a `ManualClock`. */
+  clock?: Clock;
 }
 
 /**
@@ -31,7 +38,16 @@ export class MemoryStorage implements StorageAdapter {
     consistency: "strong",
   };
   readonly #entries = new Map<string, Entry>();
+  readonly #clock: Clock;
   #version = 0;
+
+  constructor(options: MemoryStorageOptions = {}) {
+    this.#clock = options.clock ?? systemClock;
+  }
+
+  #entry(body: Uint8Array): Entry {
+    return { body, etag: `m${++this.#version}`, modifiedMs: this.#clock.now().getTime() };
+  }
 
   async get(key: string): Promise<StoredObject | null> {
     assertValidKey(key);
@@ -48,19 +64,30 @@ export class MemoryStorage implements StorageAdapter {
     if (options.ifMatch !== undefined && current?.etag !== options.ifMatch) {
       throw new ConflictError(`${key} changed since it was read`, { code: "precondition_failed" });
     }
-    const etag = `m${++this.#version}`;
-    this.#entries.set(key, { body: toBytes(body).slice(), etag });
-    return { etag };
+    const entry = this.#entry(toBytes(body).slice());
+    this.#entries.set(key, entry);
+    return { etag: entry.etag };
   }
 
+  /**
+   * Appends in amortised O(appended bytes): an entry's buffer grows by doubling and appends
+   * fill its spare room, so a long log is not copied whole per append. Safe because no one
+   * else holds a view of a stored buffer (`get` hands out copies).
+   */
   async append(key: string, body: Uint8Array | string): Promise<void> {
     assertValidKey(key);
     const add = toBytes(body);
     const current = this.#entries.get(key)?.body ?? new Uint8Array(0);
-    const next = new Uint8Array(current.length + add.length);
-    next.set(current, 0);
+    const length = current.length + add.length;
+    let next: Uint8Array;
+    if (current.byteOffset + length <= current.buffer.byteLength) {
+      next = new Uint8Array(current.buffer, current.byteOffset, length);
+    } else {
+      next = new Uint8Array(new ArrayBuffer(Math.max(length, 2 * current.length)), 0, length);
+      next.set(current, 0);
+    }
     next.set(add, current.length);
-    this.#entries.set(key, { body: next, etag: `m${++this.#version}` });
+    this.#entries.set(key, this.#entry(next));
   }
 
   /** An append log over the stored entry (memory is as durable as it gets). */
@@ -76,7 +103,7 @@ export class MemoryStorage implements StorageAdapter {
       sync: async () => {},
       truncate: async (length) => {
         const body = this.#entries.get(key)?.body ?? new Uint8Array(0);
-        this.#entries.set(key, { body: body.slice(0, length), etag: `m${++this.#version}` });
+        this.#entries.set(key, this.#entry(body.slice(0, length)));
       },
       close: async () => {},
     };
@@ -114,7 +141,9 @@ export class MemoryStorage implements StorageAdapter {
     assertValidPrefix(prefix);
     const out: ListedObject[] = [];
     for (const [key, entry] of this.#entries) {
-      if (key.startsWith(prefix)) out.push({ key, size: entry.body.length, etag: entry.etag });
+      if (key.startsWith(prefix)) {
+        out.push({ key, size: entry.body.length, etag: entry.etag, modifiedMs: entry.modifiedMs });
+      }
     }
     return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }

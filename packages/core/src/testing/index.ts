@@ -4,5 +4,5 @@ export {
   type OpenedService,
   runGraphServiceContract,
 } from "./graph-service-contract.ts";
-export { RecordingStorage, type StorageCall } from "./recording-storage.ts";
+export { RecordingStorage, type RecordingStorageOptions, type StorageCall } from "./recording-storage.ts";
 export { runStorageContract, type StorageContractOptions } from "./storage-contract.ts";

@@ -1,4 +1,5 @@
 import type {
+  AppendLog,
   ListedObject,
   PutOptions,
   PutResult,
@@ -7,8 +8,17 @@ import type {
 } from "../storage/adapter.ts";
 
 export interface StorageCall {
-  op: "get" | "put" | "delete" | "list" | "append";
+  op: "get" | "put" | "delete" | "list" | "append" | "open_log" | "truncate";
   key: string;
+}
+
+export interface RecordingStorageOptions {
+  /**
+   * Forward the inner adapter's `openAppendLog` (recording `open_log`, and `append` and
+   * `truncate` on the log). Off by default, so code that picks a path by the presence of
+   * `openAppendLog` takes its path for adapters without one.
+   */
+  appendLogs?: boolean;
 }
 
 /**
@@ -20,7 +30,38 @@ export class RecordingStorage implements StorageAdapter {
   /** Return an error to make that call fail (before it reaches the inner adapter). */
   failWith: ((call: StorageCall) => Error | undefined) | undefined;
 
-  constructor(readonly inner: StorageAdapter) {}
+  readonly openAppendLog?: (key: string) => Promise<AppendLog>;
+
+  constructor(
+    readonly inner: StorageAdapter,
+    options: RecordingStorageOptions = {},
+  ) {
+    const open = inner.openAppendLog?.bind(inner);
+    if (options.appendLogs && open) {
+      this.openAppendLog = async (key) => {
+        this.#record({ op: "open_log", key });
+        return this.#recordedLog(key, await open(key));
+      };
+    }
+  }
+
+  #recordedLog(key: string, log: AppendLog): AppendLog {
+    return {
+      get size() {
+        return log.size;
+      },
+      append: async (bytes, options) => {
+        this.#record({ op: "append", key });
+        return log.append(bytes, options);
+      },
+      sync: () => log.sync(),
+      truncate: async (size) => {
+        this.#record({ op: "truncate", key });
+        return log.truncate(size);
+      },
+      close: () => log.close(),
+    };
+  }
 
   get kind(): string {
     return this.inner.kind;

@@ -71,6 +71,17 @@ export function runStorageContract(name: string, options: StorageContractOptions
       expect(await storage.list("nothing-here/")).toEqual([]);
     });
 
+    it("lists modifiedMs, where reported, as the time of the last write", async () => {
+      const before = Date.now();
+      await storage.put("sessions/modified.json", "x");
+      const [listed] = await storage.list("sessions/modified");
+      expect(listed?.key).toBe("sessions/modified.json");
+      if (listed?.modifiedMs === undefined) return; // optional: adapters that cannot tell omit it
+      // Generous bounds: filesystem and R2 clocks are not this process's, only close to it.
+      expect(listed.modifiedMs).toBeGreaterThan(before - 60_000);
+      expect(listed.modifiedMs).toBeLessThan(Date.now() + 60_000);
+    });
+
     it("stores binary bodies byte for byte", async () => {
       const body = new Uint8Array(256 * 3);
       for (let i = 0; i < body.length; i++) body[i] = i % 256;

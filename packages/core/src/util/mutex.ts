@@ -29,32 +29,48 @@ export class Mutex {
   }
 }
 
+interface Queue {
+  tail: Promise<unknown>;
+  /** Tasks queued or running on this key. */
+  pending: number;
+}
+
 /**
- * One `Mutex` per key, created on demand and dropped as soon as nothing waits on it: a caller
- * that names a million keys (a session id per request, say) leaves nothing behind.
+ * One promise-chain mutex per key, created on demand and dropped as soon as its last task
+ * settles: the map holds only keys with work queued or running, so callers cannot grow it by
+ * touching many keys (a long-lived server sees one key per id ever used otherwise).
+ *
+ * The entry is removed before the caller's promise settles, so `size` is already 0 when the
+ * last awaited `run` returns.
  */
 export class KeyedMutex {
-  readonly #locks = new Map<string, Mutex>();
+  readonly #queues = new Map<string, Queue>();
 
+  /** Runs `task` after every earlier task of `key`, in call order. */
   run<T>(key: string, task: () => Promise<T> | T): Promise<T> {
-    let lock = this.#locks.get(key);
-    if (!lock) {
-      lock = new Mutex();
-      this.#locks.set(key, lock);
+    let queue = this.#queues.get(key);
+    if (!queue) {
+      queue = { tail: Promise.resolve(), pending: 0 };
+      this.#queues.set(key, queue);
     }
-    const held = lock;
-    return held.run(task).finally(() => {
-      if (held.pending <= 1 && this.#locks.get(key) === held) this.#locks.delete(key);
+    const owned = queue;
+    owned.pending++;
+    const result = owned.tail.then(task).finally(() => {
+      owned.pending--;
+      if (owned.pending === 0 && this.#queues.get(key) === owned) this.#queues.delete(key);
     });
+    // The chain continues whether the task failed or not; the caller sees the failure.
+    owned.tail = result.catch(() => undefined);
+    return result;
   }
 
   /** Keys with a task queued or running. */
   get size(): number {
-    return this.#locks.size;
+    return this.#queues.size;
   }
 
   /** Resolves once every task queued so far (and any queued meanwhile) has settled. */
   async drain(): Promise<void> {
-    while (this.#locks.size > 0) await Promise.all([...this.#locks.values()].map((l) => l.drain()));
+    while (this.#queues.size > 0) await Promise.all([...this.#queues.values()].map((q) => q.tail));
   }
 }
