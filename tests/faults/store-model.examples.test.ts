@@ -1,0 +1,61 @@
+/**
+ * Minimal reproductions of bugs the model-based test (store-model.property.test.ts) found,
+ * kept as plain examples so each stays checked on its own.
+ */
+import { GraphStore, ManualClock } from "@dawsos/core";
+import { FaultyFs, FsStorage, nodeFsOps, nodeSha256 } from "@dawsos/storage-fs";
+import { afterAll, describe, expect, it } from "vitest";
+import { removeTempDirs, tempDir } from "../support/fault-harness.ts";
+import { PowerLossFs } from "../support/power-loss-fs.ts";
+import { durableSeq } from "../support/store-model.ts";
+
+afterAll(removeTempDirs);
+
+const SEED = { version: 2, nodes: { A: { type: "t", data: {} } }, edges: [], patterns: {} };
+const options = () => ({
+  seed: SEED,
+  hasher: nodeSha256,
+  clock: new ManualClock("2026-03-01T12:00:00.000Z"),
+});
+
+describe("a reader that awaits refresh() and then reads synchronously sees only durable changes", () => {
+  // refresh() used to resolve at once when no group was being written. A commit started after
+  // that call but before the reader's continuation ran (any other microtask: another request,
+  // the next line of the same function) was applied to memory at once, so the reader saw it
+  // before it was durable — and saw it even when its write then failed and was rolled back.
+  it("does not see a commit started after refresh() was called, before that commit is durable", async () => {
+    const fs = new PowerLossFs();
+    const storage = await FsStorage.open("/srv/dawsos", { fs, lock: true });
+    const store = await GraphStore.open(storage, options());
+    const reader = store.refresh().then(() => ({
+      seq: store.graph.seq,
+      hasX: store.graph.hasNode("X"),
+      durable: durableSeq(fs, "/srv/dawsos"),
+    }));
+    const write = store.putNode("X", { type: "t" });
+    const seen = await reader;
+    await write;
+    expect(seen.seq).toBeLessThanOrEqual(seen.durable);
+    expect(seen.hasX).toBe(false);
+    expect(store.graph.hasNode("X")).toBe(true);
+  });
+
+  it("never sees a change whose write fails and is rolled back", async () => {
+    const dir = await tempDir("refresh");
+    const faulty = new FaultyFs(nodeFsOps, { root: dir });
+    const storage = await FsStorage.open(dir, { fs: faulty, lock: true });
+    try {
+      const store = await GraphStore.open(storage, options());
+      faulty.failOn({ op: "datasync", path: "graph.journal", code: "EIO" });
+      const reader = store.refresh().then(() => store.graph.hasNode("X"));
+      const write = store.putNode("X", { type: "t" });
+      const sawX = await reader;
+      await expect(write).rejects.toMatchObject({ code: "storage_error" });
+      faulty.clearFaults();
+      expect(store.graph.hasNode("X")).toBe(false); // rolled back: it never existed
+      expect(sawX).toBe(false);
+    } finally {
+      await storage.close();
+    }
+  });
+});
