@@ -2,7 +2,7 @@
  * Minimal reproductions of bugs the model-based test (store-model.property.test.ts) found,
  * kept as plain examples so each stays checked on its own.
  */
-import { GraphStore, ManualClock } from "@dawsos/core";
+import { GraphStore, ManualClock, MemoryStorage } from "@dawsos/core";
 import { FaultyFs, FsStorage, nodeFsOps, nodeSha256 } from "@dawsos/storage-fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { removeTempDirs, tempDir } from "../support/fault-harness.ts";
@@ -57,5 +57,30 @@ describe("a reader that awaits refresh() and then reads synchronously sees only 
     } finally {
       await storage.close();
     }
+  });
+});
+
+describe("version and backup ids sort in creation order across kinds and restarts (SPEC section 6)", () => {
+  // A version's id used to be chosen against the other versions only (and the ids this process
+  // issued): after a restart, a version made in the same second as existing backups got an id
+  // sorting *before* them. Recovery searches versions and backups newest id first and stops
+  // at the first one older than the journal, so it gave up on a missing graph.json that the
+  // journal continues from that version — refusing to start instead of rebuilding losslessly.
+  it("after a restart, a version made after backups sorts after them, and a lost graph.json is rebuilt from it", async () => {
+    const storage = new MemoryStorage();
+    const first = await GraphStore.open(storage, options());
+    const b1 = await first.backup();
+    const b2 = await first.backup();
+    expect([b1.id, b2.id]).toEqual(["20260301_120000", "20260301_120000-2"]);
+    // A restart in the same second (the first store is simply abandoned; nothing is pending).
+    const second = await GraphStore.open(storage, options());
+    await second.putNode("X", { type: "t" });
+    const version = await second.saveVersion(); // compacts: the journal restarts at this version
+    expect(version.id).toBe("20260301_120000-3");
+    await second.putNode("Y", { type: "t" }); // the journal now continues the version
+    await storage.delete("graph.json");
+    const third = await GraphStore.open(storage, options());
+    expect(third.recovery).toMatchObject({ file: "graph.json", lossless: true });
+    expect(third.graph.hasNode("X") && third.graph.hasNode("Y")).toBe(true);
   });
 });

@@ -741,7 +741,8 @@ export class GraphStore implements GraphService {
     return this.#admin.run(async () => {
       const existing = await this.#versionIds();
       const at = this.#clock.now();
-      const id = this.#issueId(at, existing);
+      // One order for versions and backups (recovery searches both, newest id first).
+      const id = this.#issueId(at, [...existing, ...(await listBackupIds(this.storage)).map((b) => b.id)]);
       const { checksum } = await this.#compactLocked(false);
       const { size } = await this.#copy(GRAPH_KEY, versionKey(id));
       const keep = Math.max(1, this.#options.versionRetention ?? 20);
@@ -909,10 +910,8 @@ export class GraphStore implements GraphService {
     const existing = await listBackupIds(this.storage);
     const at = this.#clock.now();
     // The last id handed out counts too: a deleted newest backup's id is not reused either.
-    const id = this.#issueId(
-      at,
-      existing.map((b) => b.id),
-    );
+    // So do version ids: one order for both (recovery searches both, newest id first).
+    const id = this.#issueId(at, [...existing.map((b) => b.id), ...(await this.#versionIds())]);
     const prefix = backupPrefix(id);
     const files: BackupFile[] = [];
     if (graphBytes) {
