@@ -206,7 +206,8 @@ describe("recovery never destroys", () => {
     // Damage graph.json: the journal is empty (folded at stop), so LATE exists only there.
     const path = join(dir, "graph.json");
     const bytes = await readFile(path);
-    bytes[Math.floor(bytes.length / 2)] ^= 0x04;
+    const middle = Math.floor(bytes.length / 2);
+    bytes[middle] = bytes[middle]! ^ 0x04;
     await import("node:fs/promises").then((fs) => fs.writeFile(path, bytes));
     const again = await startServer({ storageDir: dir });
     expect((await http(again.url, "GET", "/api/nodes/LATE")).status).toBe(404);
