@@ -182,7 +182,15 @@ export class JournalWriter {
    * another await in between) sees acknowledged changes only.
    */
   settled(): Promise<void> | null {
-    if (!this.#inFlight) return null;
+    if (!this.#inFlight) {
+      // The reader resumes a microtask from now, not at once: a commit submitted in between
+      // (another request, the caller's next line) must not reach memory before it reads. So an
+      // idle writer's next group yields to readers first. (While the writer is already yielding,
+      // this reader's continuation runs before it resumes; not flagging it then means a steady
+      // stream of readers cannot hold writers back for ever.)
+      if (!this.#looping) this.#readerWaiting = true;
+      return null;
+    }
     this.#readerWaiting = true;
     return this.#inFlight;
   }

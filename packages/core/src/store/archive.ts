@@ -155,6 +155,14 @@ export class GraphArchive {
     return { size, sha256: hasher.digestHex() };
   }
 
+  /**
+   * Version and backup ids together: one creation order for both, also across restarts
+   * (recovery searches both kinds, newest id first, and stops at the first too old to continue).
+   */
+  async #allIds(): Promise<string[]> {
+    return [...(await this.versionIds()), ...(await listBackupIds(this.#storage)).map((b) => b.id)];
+  }
+
   // ---------------------------------------------------------------- versions
 
   /** Version ids, newest first. */
@@ -169,8 +177,7 @@ export class GraphArchive {
 
   /** Stores `document` as a new version and prunes the oldest others beyond retention. */
   async saveVersion(document: DocumentSource): Promise<SavedVersion> {
-    const existing = await this.versionIds();
-    const { id, size } = await this.#claim(existing, versionKey, document);
+    const { id, size } = await this.#claim(await this.#allIds(), versionKey, document);
     const keep = Math.max(1, this.#options.versionRetention ?? 20);
     for (const old of (await this.versionIds()).filter((v) => v !== id).slice(keep - 1)) {
       await this.#storage.delete(versionKey(old));
@@ -223,9 +230,8 @@ export class GraphArchive {
     seq: number,
     protect: readonly string[] = [],
   ): Promise<BackupInfo> {
-    const existing = await listBackupIds(this.#storage);
     const { id, size, sha256 } = await this.#claim(
-      existing.map((b) => b.id),
+      await this.#allIds(),
       (candidate) => `${backupPrefix(candidate)}${GRAPH_KEY}`,
       graph,
     );

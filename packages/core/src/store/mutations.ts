@@ -36,7 +36,8 @@ export function prepareChanges(
 }
 
 /**
- * The mutation methods of `GraphService`, written once over one commit primitive. A store
+ * The mutation methods of `GraphService`, written once over one commit primitive. All are
+ * `async`: a bad argument is a rejected promise, never a synchronous throw. A store
  * supplies `commitWith` (how a change becomes durable: a journal group commit, a
  * compare-and-swap, a Durable Object transaction) and `now`.
  */
@@ -56,12 +57,12 @@ export abstract class GraphMutations {
   protected abstract now(): string;
 
   /** Applies change records all-or-nothing; resolves to the graph's `seq` once durable. */
-  commit(changes: readonly Change[], options: CommitOptions = {}): Promise<number> {
+  async commit(changes: readonly Change[], options: CommitOptions = {}): Promise<number> {
     return this.commitWith(options.changes ?? (() => changes), options.precondition, (_graph, seq) => seq);
   }
 
   /** Creates or replaces a node. Unknown fields of an existing node are kept. */
-  putNode(
+  async putNode(
     id: string,
     input: { type: string; data?: JsonObject },
     options: CommitOptions = {},
@@ -83,7 +84,7 @@ export abstract class GraphMutations {
   }
 
   /** Merges `data` into the node's data (JSON merge patch). */
-  patchNode(id: string, data: JsonObject, options: CommitOptions = {}): Promise<GraphNode> {
+  async patchNode(id: string, data: JsonObject, options: CommitOptions = {}): Promise<GraphNode> {
     assertId(id, "node id");
     return this.commitWith(
       () => [{ op: "patch_node", at: this.now(), id, data }],
@@ -97,7 +98,7 @@ export abstract class GraphMutations {
     await this.commitWith(() => [{ op: "delete_node", at: this.now(), id }], options.precondition, noResult);
   }
 
-  addEdge(input: EdgeInput): Promise<GraphEdge> {
+  async addEdge(input: EdgeInput): Promise<GraphEdge> {
     let edge: GraphEdge | undefined;
     return this.commitWith(
       (graph) => {
@@ -114,7 +115,7 @@ export abstract class GraphMutations {
     await this.commitWith(() => [{ op: "delete_edge", at: this.now(), id }], undefined, noResult);
   }
 
-  putPattern(id: string, pattern: Pattern): Promise<{ created: boolean }> {
+  async putPattern(id: string, pattern: Pattern): Promise<{ created: boolean }> {
     let created = false;
     return this.commitWith(
       (graph) => {
