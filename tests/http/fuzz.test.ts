@@ -451,9 +451,10 @@ class Fuzzer {
         const session = this.ctx.sessions.get(e.session)!;
         const { role, content } = body as { role: string; content: string };
         session.messages.push({ role, content });
-        const history = (json.chat_history ?? []) as Array<{ role: string; content: string }>;
-        const last = history[history.length - 1];
-        if (last?.role !== role || last.content !== content) fail("the stored message is not what was sent");
+        // 201 answers with the stored message itself (appended, not a rewrite of the session).
+        const stored = json as { role?: unknown; content?: unknown; at?: unknown };
+        if (stored.role !== role || stored.content !== content || typeof stored.at !== "string")
+          fail("the stored message is not what was sent");
         expectDelta(0);
         break;
       }
