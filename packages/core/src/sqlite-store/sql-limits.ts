@@ -59,8 +59,8 @@ export function assertRecordFits(json: string, what: string): void {
 }
 
 /**
- * Runs `statement` over `rows` in as few statements as the bound-parameter limit allows:
- * `statement(n)` is the SQL for `n` rows (each `columns` bindings wide).
+ * Splits `rows` (each `columns` bindings wide) into as few statements as the bound-parameter
+ * limit allows: `run(count, bindings)` executes one multi-row statement.
  */
 export function forEachRowChunk(
   rows: readonly (readonly SqlValue[])[],
