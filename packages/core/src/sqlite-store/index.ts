@@ -10,6 +10,8 @@ export {
   MAX_STATEMENT_BYTES,
 } from "./sql-limits.ts";
 export { type GraphTables, SCHEMA_VERSION, STATE_TABLE, tablesOf } from "./sql-schema.ts";
+export { SqlSessionStore } from "./sql-session-store.ts";
+export { SqlWorkflowHistory } from "./sql-workflow-history.ts";
 export {
   SqliteGraphStore,
   type SqliteGraphStoreOptions,
