@@ -1,4 +1,7 @@
 import type { WorkerEnv } from "./env.ts";
+
+export { GraphObject } from "./graph-object.ts";
+
 import { createWorkerApp, type WorkerServices } from "./worker-app.ts";
 
 /**

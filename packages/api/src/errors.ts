@@ -24,6 +24,8 @@ const STATUS: Record<ErrorCode, [ContentfulStatusCode, string]> = {
   unknown_node: [404, "unknown_node"],
   conflict: [409, "conflict"],
   precondition_failed: [412, "precondition_failed"],
+  // A record past the store's row limit (2 MB on the Durable Object's SQLite backend).
+  payload_too_large: [413, "payload_too_large"],
   checksum_mismatch: [409, "integrity_error"],
   malformed_json: [409, "integrity_error"],
   empty_file: [409, "integrity_error"],

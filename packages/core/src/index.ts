@@ -32,9 +32,25 @@ export * from "./integrity/index.ts";
 export type { Durability } from "./journal/journal-writer.ts";
 export { investmentFrameworkSeed, type SeedDocument } from "./seed/investment-framework.ts";
 export * from "./sessions/index.ts";
+export {
+  type SqlDatabase,
+  SqliteGraphStore,
+  type SqliteGraphStoreOptions,
+  type SqliteStoreEvent,
+} from "./sqlite-store/index.ts";
 export * from "./storage/index.ts";
+export {
+  type EdgeListQuery,
+  type GraphCounts,
+  type GraphReader,
+  type LazyGraphService,
+  type NodeListQuery,
+  nodeMatchesQuery,
+  type Page,
+} from "./store/graph-reader.ts";
 export type * from "./store/graph-service.ts";
 export { GraphStore, type GraphStoreOptions, type StoreEvent } from "./store/graph-store.ts";
+export { KnowledgeGraphReader } from "./store/knowledge-graph-reader.ts";
 export { assertTimestampId, TIMESTAMP_ID } from "./store/timestamp-ids.ts";
 export type { FileCheck, IntegrityReport } from "./store/verify-storage.ts";
 export { type Clock, ManualClock, systemClock } from "./util/clock.ts";

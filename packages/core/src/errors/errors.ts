@@ -21,7 +21,8 @@ export type ErrorCode =
   | "unsupported_storage"
   | "not_configured"
   | "upstream_error"
-  | "rate_limited";
+  | "rate_limited"
+  | "payload_too_large";
 
 export interface DawsosErrorOptions {
   cause?: unknown;
@@ -194,6 +195,18 @@ export class RateLimitedError extends UpstreamError {
 export class UnsupportedStorageError extends DawsosError {
   constructor(message: string, options: DawsosErrorOptions = {}) {
     super("unsupported_storage", message, options);
+  }
+}
+
+/**
+ * A record too large for the store that holds it: on the Durable Object's SQLite backend a row
+ * or value may not exceed 2 MB (Cloudflare Durable Objects limits), so a node, edge or pattern
+ * whose JSON would exceed that is refused whole instead of failing inside the database. Nothing
+ * was changed. `details` names the record and the limit.
+ */
+export class PayloadTooLargeError extends DawsosError {
+  constructor(message: string, options: DawsosErrorOptions = {}) {
+    super("payload_too_large", message, options);
   }
 }
 

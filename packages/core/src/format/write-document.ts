@@ -26,12 +26,15 @@ function metadataOf(graph: KnowledgeGraph): JsonObject {
  * A consistent, immutable view of the graph at one instant. Capturing is synchronous and only
  * collects references (nodes, edges and patterns are replaced on change, never mutated in
  * place), so writers can keep mutating the live graph while the view is serialised.
+ *
+ * The entries are only iterated, once, in id order: a store that keeps the graph in tables
+ * (the SQLite store) passes lazy iterables that page through its rows instead of arrays.
  */
 export interface DocumentSnapshot {
   readonly seq: number;
-  readonly nodes: readonly GraphNode[];
-  readonly edges: readonly GraphEdge[];
-  readonly patterns: ReadonlyArray<readonly [string, Pattern]>;
+  readonly nodes: Iterable<GraphNode>;
+  readonly edges: Iterable<GraphEdge>;
+  readonly patterns: Iterable<readonly [string, Pattern]>;
   /** metadata (with fresh stats), extras, seq and version: the small top-level members. */
   readonly scalars: JsonObject;
 }

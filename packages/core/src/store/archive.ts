@@ -2,7 +2,7 @@ import { ConflictError, IntegrityError, NotFoundError } from "../errors/errors.t
 import { storedChecksum } from "../format/trailer.ts";
 import type { KnowledgeGraph } from "../graph/knowledge-graph.ts";
 import type { HasherFactory } from "../integrity/sha256.ts";
-import type { StorageAdapter } from "../storage/adapter.ts";
+import { concatBytes, type StorageAdapter } from "../storage/adapter.ts";
 import type { Clock } from "../util/clock.ts";
 import {
   type BackupFile,
@@ -56,7 +56,20 @@ export interface ArchiveOptions {
  * A graph document to archive: bytes in memory, or a stored file to copy (streamed when the
  * adapter can). `checksum` is the document's own (SPEC section 4), reported back.
  */
-export type DocumentSource = { bytes: Uint8Array; checksum?: string } | { key: string; checksum?: string };
+export type DocumentSource =
+  | { bytes: Uint8Array; checksum?: string }
+  | { key: string; checksum?: string }
+  /**
+   * Produced while it is written (a store streaming from its tables). `checksum` may be a
+   * getter: it is read only after the last chunk was consumed.
+   */
+  | { chunks: AsyncIterable<Uint8Array>; readonly checksum?: string };
+
+async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for await (const chunk of chunks) parts.push(chunk);
+  return concatBytes(parts);
+}
 
 /** A collision on a create-only claim this many times in a row is a bug, not a race. */
 const MAX_ID_CLAIMS = 50;
@@ -99,6 +112,11 @@ export class GraphArchive {
     first: DocumentSource,
   ): Promise<{ id: string; size: number; sha256: string }> {
     const at = this.#options.clock.now();
+    if ("chunks" in first && this.#options.sharedWriters) {
+      // A claim may be retried under the next id: a stream can be read only once.
+      const bytes = await collect(first.chunks);
+      first = { bytes, checksum: first.checksum };
+    }
     const taken = this.#lastIssued ? [...existing, this.#lastIssued] : [...existing];
     if (!this.#options.sharedWriters) {
       const id = nextTimestampId(at, taken);
@@ -125,6 +143,24 @@ export class GraphArchive {
     source: DocumentSource,
     createOnly: boolean,
   ): Promise<{ size: number; sha256: string }> {
+    if ("chunks" in source) {
+      if (createOnly || !this.#storage.putStream) {
+        const bytes = await collect(source.chunks);
+        return this.#write(target, { bytes, checksum: source.checksum }, createOnly);
+      }
+      const hasher = this.#options.hasher();
+      let size = 0;
+      const chunks = source.chunks;
+      async function* counted(): AsyncGenerator<Uint8Array> {
+        for await (const chunk of chunks) {
+          hasher.update(chunk);
+          size += chunk.length;
+          yield chunk;
+        }
+      }
+      await this.#storage.putStream(target, counted());
+      return { size, sha256: hasher.digestHex() };
+    }
     if ("bytes" in source) {
       await this.#storage.put(target, source.bytes, createOnly ? { ifNoneMatch: "*" } : {});
       return { size: source.bytes.length, sha256: hashBytes(source.bytes, this.#options.hasher) };

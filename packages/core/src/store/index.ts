@@ -1,8 +1,10 @@
 export { type ArchiveEvent, type ArchiveOptions, type DocumentSource, GraphArchive } from "./archive.ts";
 export type { BackupFile, BackupManifest } from "./backup-files.ts";
 export * from "./backup-inventory.ts";
+export * from "./graph-reader.ts";
 export type * from "./graph-service.ts";
 export * from "./graph-store.ts";
+export { KnowledgeGraphReader, keysetPage } from "./knowledge-graph-reader.ts";
 export { type LoadedGraph, loadGraphBytes } from "./load-graph.ts";
 export { type BuildChanges, GraphMutations, prepareChanges } from "./mutations.ts";
 export { RECOVERY_REPORTS_KEY, readPendingRecoveries } from "./recovery-report.ts";

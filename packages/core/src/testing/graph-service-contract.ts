@@ -1,16 +1,23 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DawsosError, PreconditionFailed } from "../errors/errors.ts";
-import { encodeDocument } from "../format/write-document.ts";
+import { verifyCanonicalBytes } from "../format/verify-document.ts";
 import { canonicalJson } from "../integrity/canonical-json.ts";
-import { bytesToText } from "../storage/adapter.ts";
+import type { GraphReader, LazyGraphService } from "../store/graph-reader.ts";
 import type { GraphService } from "../store/graph-service.ts";
+import { KnowledgeGraphReader } from "../store/knowledge-graph-reader.ts";
 import { ManualClock } from "../util/clock.ts";
+
+/**
+ * A store under test: one with an in-memory `graph` (read through `KnowledgeGraphReader`), or
+ * one read through `GraphReader` (the SQLite store).
+ */
+export type ContractService = GraphService | LazyGraphService;
 
 /** A service under test, and how to open another one over the same storage. */
 export interface OpenedService {
-  service: GraphService;
+  service: ContractService;
   /** Opens a second instance over the same storage (durability, cross-instance ETags). */
-  reopen(): Promise<GraphService>;
+  reopen(): Promise<ContractService>;
   /** Releases what the test made (storage handles, temp dirs). */
   dispose?(): Promise<void>;
 }
@@ -50,8 +57,19 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
   return err.code;
 }
 
-const documentText = async (service: GraphService) =>
-  bytesToText((await encodeDocument(service.graph)).bytes);
+/** How the suite reads a service: its own `GraphReader`, or one over its in-memory graph. */
+export function readerOf(service: ContractService): GraphReader {
+  return "graph" in service ? new KnowledgeGraphReader(() => service.graph) : service;
+}
+
+/** The whole document text, as `GET /api/graph` or an export would produce it. */
+export async function documentTextOf(service: ContractService): Promise<string> {
+  let text = "";
+  for await (const chunk of readerOf(service).document()) text += chunk;
+  return text;
+}
+
+const documentText = documentTextOf;
 
 /**
  * The one suite every `GraphService` runs (the journal store over memory and files, the bucket
@@ -63,12 +81,14 @@ export function runGraphServiceContract(name: string, options: GraphServiceContr
   describe(`GraphService contract: ${name}`, () => {
     let clock: ManualClock;
     let opened: OpenedService;
-    let service: GraphService;
+    let service: ContractService;
+    let reader: GraphReader;
 
     beforeEach(async () => {
       clock = new ManualClock(START);
       opened = await options.open(CONTRACT_SEED, clock);
       service = opened.service;
+      reader = readerOf(service);
     });
     afterEach(async () => {
       await service.close().catch(() => undefined);
@@ -79,11 +99,9 @@ export function runGraphServiceContract(name: string, options: GraphServiceContr
 
     it("opens an empty storage from the seed at seq 0", async () => {
       await service.refresh();
-      expect(service.graph.nodeCount).toBe(4);
-      expect(service.graph.edgeCount).toBe(3);
-      expect(service.graph.patternCount).toBe(1);
-      expect(service.graph.seq).toBe(0);
-      expect(service.graph.getEdge("e_GDP_ECONOMIC_REGIME_indicates_growth")?.strength).toBe(0.9);
+      expect(await reader.counts()).toEqual({ nodes: 4, edges: 3, patterns: 1, seq: 0 });
+      expect(await reader.seq()).toBe(0);
+      expect((await reader.getEdge("e_GDP_ECONOMIC_REGIME_indicates_growth"))?.strength).toBe(0.9);
       expect(service.recovery).toBeNull();
     });
 
@@ -104,8 +122,8 @@ export function runGraphServiceContract(name: string, options: GraphServiceContr
       expect(second.node.created_at).toBe(created);
       expect(second.node.updated_at).toBe(clock.now().toISOString());
       await service.refresh();
-      expect(service.graph.seq).toBe(2);
-      expect(service.graph.getNode("MSFT")?.data).toEqual({ price: 2 });
+      expect(await reader.seq()).toBe(2);
+      expect((await reader.getNode("MSFT"))?.data).toEqual({ price: 2 });
     });
 
     it("patchNode merges (null removes), returns the merged node, and is not_found for a missing node", async () => {
@@ -117,8 +135,10 @@ export function runGraphServiceContract(name: string, options: GraphServiceContr
     it("deleteNode removes the node and its edges; not_found when absent", async () => {
       await service.deleteNode("ECONOMIC_REGIME");
       await service.refresh();
-      expect(service.graph.hasNode("ECONOMIC_REGIME")).toBe(false);
-      expect(service.graph.edgeCount).toBe(0);
+      expect(await reader.getNode("ECONOMIC_REGIME")).toBeUndefined();
+      expect((await reader.counts()).edges).toBe(0);
+      expect((await reader.listEdges()).items).toEqual([]);
+      expect(await reader.influences("AAPL")).toEqual([]);
       expect(await codeOf(service.deleteNode("ECONOMIC_REGIME"))).toBe("not_found");
     });
 
@@ -138,7 +158,7 @@ export function runGraphServiceContract(name: string, options: GraphServiceContr
       await service.deleteEdge(edge.id);
       expect(await codeOf(service.deleteEdge(edge.id))).toBe("not_found");
       await service.refresh();
-      expect(service.graph.influences("AAPL").map((i) => i.id)).toEqual([
+      expect((await reader.influences("AAPL")).map((i) => i.id)).toEqual([
         "e_GDP_AAPL_drives_2",
         "e_ECONOMIC_REGIME_AAPL_favors",
       ]);
@@ -187,7 +207,7 @@ export function runGraphServiceContract(name: string, options: GraphServiceContr
         "validation_error",
       );
       await service.refresh();
-      expect(service.graph.seq).toBe(0);
+      expect(await reader.seq()).toBe(0);
       expect(await documentText(service)).toBe(before);
     });
 
@@ -221,7 +241,7 @@ export function runGraphServiceContract(name: string, options: GraphServiceContr
       });
       expect(seq).toBe(2);
       await service.refresh();
-      expect(service.graph.getNode("A")?.data).toEqual({ y: 2 });
+      expect((await reader.getNode("A"))?.data).toEqual({ y: 2 });
     });
 
     it("records are identical across instances (what makes ETags the same everywhere), and survive a reopen", async () => {
@@ -232,13 +252,14 @@ export function runGraphServiceContract(name: string, options: GraphServiceContr
       await service.patchNode("MSFT", { nested: { b: true } });
       await service.putPattern("p9", { type: "X", nodes: ["MSFT"] });
       await service.refresh();
-      const stored = service.graph.getNode("MSFT")!;
+      const stored = (await reader.getNode("MSFT"))!;
       expect(canonicalJson(node)).not.toBe(canonicalJson(stored));
       const other = await opened.reopen();
       try {
         await other.refresh();
-        expect(canonicalJson(other.graph.getNode("MSFT"))).toBe(canonicalJson(stored));
-        expect(other.graph.seq).toBe(service.graph.seq);
+        const otherReader = readerOf(other);
+        expect(canonicalJson(await otherReader.getNode("MSFT"))).toBe(canonicalJson(stored));
+        expect(await otherReader.seq()).toBe(await reader.seq());
         expect(await documentText(other)).toBe(await documentText(service));
       } finally {
         if (other !== service) await other.close().catch(() => undefined);
@@ -259,7 +280,8 @@ export function runGraphServiceContract(name: string, options: GraphServiceContr
       const stats = await service.restoreVersion(v1.id);
       expect(stats.total_nodes).toBe(5);
       await service.refresh();
-      expect(service.graph.hasNode("V2")).toBe(false);
+      expect(await reader.getNode("V2")).toBeUndefined();
+      expect(await reader.getNode("V1")).toBeDefined();
       expect((await service.listBackups()).length).toBe(backupsBefore + 1);
       expect(await codeOf(service.restoreVersion("../x"))).toBe("invalid_id");
       expect(await codeOf(service.restoreVersion("20990101_000000"))).toBe("not_found");
@@ -275,13 +297,13 @@ export function runGraphServiceContract(name: string, options: GraphServiceContr
       expect((await service.listBackups()).map((b) => b.id)).toEqual([b2.id, b1.id]);
       await service.restoreBackup(b1.id);
       await service.refresh();
-      expect(service.graph.hasNode("B1")).toBe(true);
-      expect(service.graph.hasNode("AFTER")).toBe(false);
+      expect(await reader.getNode("B1")).toBeDefined();
+      expect(await reader.getNode("AFTER")).toBeUndefined();
       const listed = await service.listBackups();
       expect(listed.length).toBe(3);
       await service.restoreBackup(listed[0]!.id);
       await service.refresh();
-      expect(service.graph.hasNode("AFTER")).toBe(true);
+      expect(await reader.getNode("AFTER")).toBeDefined();
       await service.deleteBackup(b2.id);
       expect((await service.listBackups()).map((b) => b.id)).not.toContain(b2.id);
       expect(await codeOf(service.deleteBackup(b2.id))).toBe("not_found");
@@ -294,7 +316,8 @@ export function runGraphServiceContract(name: string, options: GraphServiceContr
       const stats = await service.replaceGraph({ nodes: { ONLY: { type: "t", data: {} } }, edges: [] });
       expect(stats.total_nodes).toBe(1);
       await service.refresh();
-      expect(service.graph.seq).toBeGreaterThan(0);
+      expect(await reader.seq()).toBeGreaterThan(0);
+      expect((await reader.listNodes()).items.map((n) => n.id)).toEqual(["ONLY"]);
       expect((await service.listBackups()).length).toBe(backups + 1);
       const bad = {
         version: 2,
@@ -322,6 +345,81 @@ export function runGraphServiceContract(name: string, options: GraphServiceContr
         ),
       ).toBe("precondition_failed");
       expect((await service.listBackups()).length).toBe(backups + 1);
+    });
+
+    it("reads: pages by id, filters by type and q, adjacency, traversals, patterns, stats", async () => {
+      await service.applyBatch([
+        { op: "put_node", id: "MSFT", type: "stock", data: { symbol: "MSFT", name: "Microsoft" } },
+        { op: "put_node", id: "NVDA", type: "stock", data: { symbol: "NVDA" } },
+        { op: "add_edge", from: "ECONOMIC_REGIME", to: "MSFT", type: "favors", strength: 0.5 },
+        { op: "add_edge", from: "MSFT", to: "AAPL", type: "competes", strength: 0.5 },
+      ]);
+      await service.refresh();
+      const first = await reader.listNodes({ limit: 2 });
+      expect(first.items.map((n) => n.id)).toEqual(["AAPL", "CPI"]);
+      expect(first.nextCursor).toBe("CPI");
+      const rest = await reader.listNodes({ limit: 10, cursor: first.nextCursor! });
+      expect(rest.items.map((n) => n.id)).toEqual(["ECONOMIC_REGIME", "GDP", "MSFT", "NVDA"]);
+      expect(rest.nextCursor).toBeNull();
+      const stocks = await reader.listNodes({ type: "stock", limit: 2 });
+      expect(stocks).toEqual({
+        items: [expect.objectContaining({ id: "AAPL" }), expect.objectContaining({ id: "MSFT" })],
+        nextCursor: "MSFT",
+      });
+      expect((await reader.listNodes({ q: "micro" })).items.map((n) => n.id)).toEqual(["MSFT"]);
+      expect((await reader.listNodes({ q: "nvd" })).items.map((n) => n.id)).toEqual(["NVDA"]);
+      expect((await reader.listNodes({ q: "gross DOMESTIC" })).items.map((n) => n.id)).toEqual(["GDP"]);
+      expect((await reader.listEdges({ to: "AAPL" })).items.map((e) => e.id)).toEqual([
+        "e_ECONOMIC_REGIME_AAPL_favors",
+        "e_MSFT_AAPL_competes",
+      ]);
+      expect((await reader.listEdges({ from: "ECONOMIC_REGIME", type: "favors", limit: 1 })).nextCursor).toBe(
+        "e_ECONOMIC_REGIME_AAPL_favors",
+      );
+      expect((await reader.influences("AAPL")).map((i) => [i.from, i.strength])).toEqual([
+        ["ECONOMIC_REGIME", 0.6],
+        ["MSFT", 0.5],
+      ]);
+      const around = await reader.neighbors("ECONOMIC_REGIME", { direction: "out", depth: 2 });
+      expect(around.nodes.map((n) => n.id)).toEqual(["AAPL", "MSFT"]);
+      expect(around.edges.map((e) => e.id)).toEqual([
+        "e_ECONOMIC_REGIME_AAPL_favors",
+        "e_ECONOMIC_REGIME_MSFT_favors",
+        "e_MSFT_AAPL_competes",
+      ]);
+      const found = await reader.paths("GDP", "AAPL");
+      expect(found.map((p) => p.nodes)).toEqual([
+        ["GDP", "ECONOMIC_REGIME", "AAPL"],
+        ["GDP", "ECONOMIC_REGIME", "MSFT", "AAPL"],
+      ]);
+      expect(found[0]!.strength).toBeCloseTo(0.54);
+      await service.patchNode("CPI", { value: 5 });
+      await service.patchNode("GDP", { value: 3.5 });
+      await service.refresh();
+      expect(await reader.evaluatePatterns()).toEqual([
+        {
+          id: "overheating",
+          type: "REGIME_SHIFT",
+          triggered: true,
+          conditions: [
+            { expr: "CPI > 4%", value: 5, result: true },
+            { expr: "GDP > 3%", value: 3.5, result: true },
+          ],
+        },
+      ]);
+      expect((await reader.nodesByPatternType("REGIME_SHIFT")).map((n) => n.id)).toEqual(["CPI", "GDP"]);
+      expect((await reader.patterns()).map(([id]) => id)).toEqual(["overheating"]);
+      expect(await reader.stats()).toMatchObject({
+        total_nodes: 6,
+        total_edges: 5,
+        total_patterns: 1,
+        node_types: { indicator: 2, regime: 1, stock: 3 },
+        edge_types: { competes: 1, favors: 2, indicates_growth: 1, indicates_inflation: 1 },
+      });
+      const text = await documentText(service);
+      const doc = JSON.parse(text) as { seq: number; metadata: { stats: unknown } };
+      expect(doc.seq).toBe(await reader.seq());
+      expect(verifyCanonicalBytes(new TextEncoder().encode(text))).toMatch(/^[0-9a-f]{64}$/);
     });
 
     it("verify reports a healthy storage", async () => {

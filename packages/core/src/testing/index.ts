@@ -1,7 +1,10 @@
 export {
   CONTRACT_SEED,
+  type ContractService,
+  documentTextOf,
   type GraphServiceContractOptions,
   type OpenedService,
+  readerOf,
   runGraphServiceContract,
 } from "./graph-service-contract.ts";
 export { RecordingStorage, type RecordingStorageOptions, type StorageCall } from "./recording-storage.ts";

@@ -1,0 +1,114 @@
+import { NotFoundError, ValidationError } from "../errors/errors.ts";
+import {
+  type ChatMessage,
+  MAX_MESSAGE_LENGTH,
+  SESSION_ID,
+  type Session,
+  SessionStore,
+} from "../sessions/session-store.ts";
+import { type Clock, systemClock } from "../util/clock.ts";
+import type { SqlDatabase } from "./sql-database.ts";
+import { parseBody } from "./sql-rows.ts";
+
+const SESSIONS = "sessions";
+const MESSAGES = "session_messages";
+
+/**
+ * Sessions in the Durable Object's SQLite database: a row per session and a row per message,
+ * so appending a message is one insert (plus the trim to `maxMessages`) in one transaction —
+ * never a rewrite of the session. Same methods as `SessionStore`, plus `delete`.
+ */
+export class SqlSessionStore {
+  readonly #db: SqlDatabase;
+  readonly #clock: Clock;
+  readonly #maxMessages: number;
+
+  constructor(db: SqlDatabase, options: { clock?: Clock; maxMessages?: number } = {}) {
+    this.#db = db;
+    this.#clock = options.clock ?? systemClock;
+    this.#maxMessages = options.maxMessages ?? 1000;
+    db.transactionSync(() => {
+      db.sql.exec(
+        `CREATE TABLE IF NOT EXISTS ${SESSIONS} (id TEXT PRIMARY KEY NOT NULL, created TEXT NOT NULL)`,
+      );
+      db.sql.exec(
+        `CREATE TABLE IF NOT EXISTS ${MESSAGES} (session TEXT NOT NULL, n INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (session, n))`,
+      );
+    });
+  }
+
+  async create(): Promise<Session> {
+    const session: Session = {
+      id: SessionStore.newId(),
+      created: this.#clock.now().toISOString(),
+      chat_history: [],
+    };
+    this.#db.sql.exec(`INSERT INTO ${SESSIONS} (id, created) VALUES (?, ?)`, session.id, session.created);
+    return session;
+  }
+
+  /** The session with its messages, oldest first; `NotFoundError` (also for malformed ids). */
+  async get(id: string): Promise<Session> {
+    const row = this.#row(id);
+    const chat_history = this.#db.sql
+      .exec<{ body: string }>(`SELECT body FROM ${MESSAGES} WHERE session = ? ORDER BY n`, id)
+      .toArray()
+      .map((m) => parseBody<ChatMessage>(m.body, MESSAGES));
+    return { id, created: row.created, chat_history };
+  }
+
+  /** Appends a message (one insert, trimmed to `maxMessages` in the same transaction). */
+  async addMessage(
+    id: string,
+    message: { role: "user" | "assistant"; content: string },
+  ): Promise<ChatMessage> {
+    if (message.role !== "user" && message.role !== "assistant") {
+      throw new ValidationError('role must be "user" or "assistant"', { details: { field: "role" } });
+    }
+    if (typeof message.content !== "string" || message.content.length > MAX_MESSAGE_LENGTH) {
+      throw new ValidationError(`content must be a string of at most ${MAX_MESSAGE_LENGTH} characters`, {
+        details: { field: "content" },
+      });
+    }
+    const stored: ChatMessage = {
+      role: message.role,
+      content: message.content,
+      at: this.#clock.now().toISOString(),
+    };
+    this.#db.transactionSync(() => {
+      this.#row(id);
+      const sql = this.#db.sql;
+      sql.exec(
+        `INSERT INTO ${MESSAGES} (session, n, body) VALUES (?, (SELECT COALESCE(MAX(n), 0) + 1 FROM ${MESSAGES} WHERE session = ?), ?)`,
+        id,
+        id,
+        JSON.stringify(stored),
+      );
+      sql.exec(
+        `DELETE FROM ${MESSAGES} WHERE session = ? AND n NOT IN (SELECT n FROM ${MESSAGES} WHERE session = ? ORDER BY n DESC LIMIT ?)`,
+        id,
+        id,
+        this.#maxMessages,
+      );
+    });
+    return stored;
+  }
+
+  /** Deletes a session and its messages; `NotFoundError` when absent. */
+  async delete(id: string): Promise<void> {
+    this.#db.transactionSync(() => {
+      this.#row(id);
+      this.#db.sql.exec(`DELETE FROM ${MESSAGES} WHERE session = ?`, id);
+      this.#db.sql.exec(`DELETE FROM ${SESSIONS} WHERE id = ?`, id);
+    });
+  }
+
+  #row(id: string): { created: string } {
+    if (!SESSION_ID.test(id)) throw new NotFoundError("session does not exist");
+    const row = this.#db.sql
+      .exec<{ created: string }>(`SELECT created FROM ${SESSIONS} WHERE id = ?`, id)
+      .toArray()[0];
+    if (!row) throw new NotFoundError("session does not exist");
+    return row;
+  }
+}

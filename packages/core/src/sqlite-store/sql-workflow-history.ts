@@ -1,0 +1,67 @@
+import { ValidationError } from "../errors/errors.ts";
+import { type WorkflowRun, workflowRunSchema } from "../format/schemas.ts";
+import type { SqlDatabase } from "./sql-database.ts";
+import { assertRecordFits } from "./sql-limits.ts";
+import { parseBody } from "./sql-rows.ts";
+
+const TABLE = "workflow_runs";
+
+/**
+ * The workflow history in the Durable Object's SQLite database: one row per run, appended and
+ * trimmed to the newest `limit` in the same transaction (no read-modify-write of a whole file,
+ * so concurrent appends cannot lose each other). Same methods as `WorkflowHistory`.
+ */
+export class SqlWorkflowHistory {
+  readonly #db: SqlDatabase;
+  readonly #limit: number;
+
+  constructor(db: SqlDatabase, options: { limit?: number } = {}) {
+    this.#db = db;
+    this.#limit = options.limit ?? 100;
+    if (!Number.isInteger(this.#limit) || this.#limit < 1)
+      throw new ValidationError("history limit must be a positive integer");
+    db.transactionSync(() => {
+      db.sql.exec(
+        `CREATE TABLE IF NOT EXISTS ${TABLE} (n INTEGER PRIMARY KEY, workflow TEXT, body TEXT NOT NULL)`,
+      );
+    });
+  }
+
+  /** Every stored run, oldest first. */
+  async all(): Promise<WorkflowRun[]> {
+    return this.#db.sql
+      .exec<{ body: string }>(`SELECT body FROM ${TABLE} ORDER BY n`)
+      .toArray()
+      .map((row) => parseBody<WorkflowRun>(row.body, TABLE));
+  }
+
+  /** Appends a run and keeps the newest `limit`, in one transaction. */
+  async append(run: WorkflowRun): Promise<void> {
+    const checked = workflowRunSchema.safeParse(run);
+    if (!checked.success)
+      throw new ValidationError("invalid workflow run", { details: checked.error.issues });
+    const body = JSON.stringify(run);
+    assertRecordFits(body, `workflow run ${JSON.stringify(run.id)}`);
+    this.#db.transactionSync(() => {
+      this.#db.sql.exec(`INSERT INTO ${TABLE} (workflow, body) VALUES (?, ?)`, run.workflow, body);
+      this.#db.sql.exec(
+        `DELETE FROM ${TABLE} WHERE n NOT IN (SELECT n FROM ${TABLE} ORDER BY n DESC LIMIT ?)`,
+        this.#limit,
+      );
+    });
+  }
+
+  /** Runs newest first, optionally of one workflow, at most `limit`. */
+  async list(query: { workflow?: string; limit?: number } = {}): Promise<WorkflowRun[]> {
+    const limit = query.limit === undefined ? -1 : Math.max(0, Math.trunc(query.limit));
+    const rows =
+      query.workflow === undefined
+        ? this.#db.sql.exec<{ body: string }>(`SELECT body FROM ${TABLE} ORDER BY n DESC LIMIT ?`, limit)
+        : this.#db.sql.exec<{ body: string }>(
+            `SELECT body FROM ${TABLE} WHERE workflow = ? ORDER BY n DESC LIMIT ?`,
+            query.workflow,
+            limit,
+          );
+    return rows.toArray().map((row) => parseBody<WorkflowRun>(row.body, TABLE));
+  }
+}

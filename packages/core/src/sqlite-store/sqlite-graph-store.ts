@@ -1,0 +1,497 @@
+import { ConflictError, DawsosError } from "../errors/errors.ts";
+import { readDocument } from "../format/read-document.ts";
+import { assertSubmittedChecksum } from "../format/verify-document.ts";
+import { documentText } from "../format/write-document.ts";
+import type { Change } from "../graph/changes.ts";
+import { evaluatePattern, type PatternEvaluation, patternNodeIds } from "../graph/conditions.ts";
+import type { Influence, KnowledgeGraph } from "../graph/knowledge-graph.ts";
+import {
+  type Neighborhood,
+  type NeighborOptions,
+  neighbors,
+  type PathOptions,
+  paths,
+  type WeightedPath,
+} from "../graph/traversal.ts";
+import type { GraphEdge, GraphNode, GraphStats, Pattern } from "../graph/types.ts";
+import { createSha256, type HasherFactory } from "../integrity/sha256.ts";
+import { investmentFrameworkSeed } from "../seed/investment-framework.ts";
+import type { StorageAdapter } from "../storage/adapter.ts";
+import { type ArchiveEvent, type DocumentSource, GraphArchive } from "../store/archive.ts";
+import type {
+  EdgeListQuery,
+  GraphCounts,
+  LazyGraphService,
+  NodeListQuery,
+  Page,
+} from "../store/graph-reader.ts";
+import type { BackupInfo, SavedVersion, VersionInfo } from "../store/graph-service.ts";
+import { type BuildChanges, GraphMutations } from "../store/mutations.ts";
+import { assertTimestampId } from "../store/timestamp-ids.ts";
+import { type FileCheck, type IntegrityReport, verifyStateFiles } from "../store/verify-storage.ts";
+import { type Clock, systemClock } from "../util/clock.ts";
+import { Mutex } from "../util/mutex.ts";
+import { ExportGate } from "./export-gate.ts";
+import { GraphImport } from "./graph-import.ts";
+import { commitInTables } from "./sql-commit.ts";
+import type { SqlDatabase } from "./sql-database.ts";
+import { tableSnapshot } from "./sql-document.ts";
+import { existingNodesById, SqlGraphReads, SqlTraversal } from "./sql-graph-reads.ts";
+import { checkTables } from "./sql-integrity.ts";
+import { createSchema, type GraphTables, tablesOf } from "./sql-schema.ts";
+import { liveSet, readSeq } from "./sql-state.ts";
+import { WorkingGraph } from "./working-graph.ts";
+
+export interface SqliteGraphStoreOptions {
+  /** Where versions, backups and exports go (R2 in production). */
+  archive: StorageAdapter;
+  /** Document the empty tables are initialised from (any accepted format). Default: the shipped seed. */
+  seed?: unknown;
+  clock?: Clock;
+  hasher?: HasherFactory;
+  versionRetention?: number;
+  backupRetention?: number;
+  /** Rows per import transaction (restore, `replaceGraph`). Default 1,000. */
+  importChunkRows?: number;
+  /** Longest time a writer waits for a running export (see `ExportGate`). Default 30 s. */
+  exportHoldMs?: number;
+  onEvent?: (event: SqliteStoreEvent) => void;
+}
+
+export type SqliteStoreEvent =
+  | ArchiveEvent
+  | { type: "seeded"; nodes: number; edges: number }
+  /** A commit became durable: its change records (what a change feed or a replica follows). */
+  | { type: "committed"; seq: number; changes: readonly Change[] }
+  | { type: "imported"; seq: number; nodes: number; edges: number; patterns: number }
+  | { type: "restored"; from: string; backup: string };
+
+const encoder = new TextEncoder();
+
+/**
+ * The graph in SQLite tables: the engine of the `GraphObject` Durable Object (SPEC section 1),
+ * over `ctx.storage` as it is (see `SqlDatabase`). Nothing is loaded up front; every read is
+ * answered from indexes (`GraphReader`), so a cold object serves its first request at once,
+ * whatever the size of the graph.
+ *
+ * - Writes: the mutation methods shared by every store (`GraphMutations`), each commit one
+ *   `transactionSync` with its precondition checked inside it (`sql-commit.ts`). Writers never
+ *   conflict; they run one after the other. `seq` advances by one per change, as on Node.
+ * - Whole-graph replacement (restore, `replaceGraph`, the seed) goes through `GraphImport`:
+ *   chunks into the shadow tables, then one swap.
+ * - Versions and backups: the document streamed from the tables, archived by the shared
+ *   `GraphArchive` over `options.archive`.
+ *
+ * One instance per database at a time is the intended use (the object holds one); a second
+ * instance over the same database reads and writes the same tables correctly.
+ */
+export class SqliteGraphStore extends GraphMutations implements LazyGraphService {
+  readonly #db: SqlDatabase;
+  readonly #options: SqliteGraphStoreOptions;
+  readonly #clock: Clock;
+  readonly #hasher: HasherFactory;
+  readonly #archive: GraphArchive;
+  readonly #admin = new Mutex();
+  readonly #gate: ExportGate;
+  #closed = false;
+  /** The SQLite store never recovers from files: its database is the durable state. */
+  readonly recovery = null;
+
+  private constructor(db: SqlDatabase, options: SqliteGraphStoreOptions) {
+    super();
+    this.#db = db;
+    this.#options = options;
+    this.#clock = options.clock ?? systemClock;
+    this.#hasher = options.hasher ?? createSha256;
+    this.#gate = new ExportGate(options.exportHoldMs ?? 30_000);
+    this.#archive = new GraphArchive(options.archive, {
+      hasher: this.#hasher,
+      clock: this.#clock,
+      versionRetention: options.versionRetention,
+      backupRetention: options.backupRetention,
+      onEvent: (event) => this.#emit(event),
+    });
+  }
+
+  /** Opens the graph in `db`, creating the tables and importing the seed when they are new. */
+  static async open(db: SqlDatabase, options: SqliteGraphStoreOptions): Promise<SqliteGraphStore> {
+    db.transactionSync(() => createSchema(db.sql));
+    const store = new SqliteGraphStore(db, options);
+    if (liveSet(db.sql) === null) {
+      const { graph } = readDocument(options.seed ?? investmentFrameworkSeed, {
+        file: "seed",
+        now: store.now(),
+      });
+      await store.#importGraph(graph);
+      store.#emit({ type: "seeded", nodes: graph.nodeCount, edges: graph.edgeCount });
+    }
+    await store.#archive.removeIncompleteBackups();
+    return store;
+  }
+
+  protected now(): string {
+    return this.#clock.now().toISOString();
+  }
+
+  #emit(event: SqliteStoreEvent): void {
+    this.#options.onEvent?.(event);
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new DawsosError("storage_error", "the store is closed");
+  }
+
+  #tables(): GraphTables {
+    const live = liveSet(this.#db.sql);
+    if (live === null) throw new DawsosError("storage_error", "the graph tables are not initialised");
+    return tablesOf(live);
+  }
+
+  #reads(): SqlGraphReads {
+    return new SqlGraphReads(this.#db.sql, this.#tables());
+  }
+
+  /** Always up to date: every read goes to the tables. */
+  async refresh(): Promise<void> {}
+
+  // ---------------------------------------------------------------- commits
+
+  protected async commitWith<T>(
+    build: BuildChanges,
+    precondition: ((graph: KnowledgeGraph) => void) | undefined,
+    result: (graph: KnowledgeGraph, seq: number) => T,
+  ): Promise<T> {
+    this.#assertOpen();
+    await this.#gate.passage();
+    this.#assertOpen();
+    let changes: readonly Change[] = [];
+    let seq = 0;
+    const value = this.#db.transactionSync(() =>
+      commitInTables(
+        this.#db.sql,
+        this.#tables(),
+        this.#hasher,
+        (graph) => {
+          changes = build(graph);
+          return changes;
+        },
+        precondition,
+        (graph, after) => {
+          seq = after;
+          return result(graph, after);
+        },
+      ),
+    );
+    if (changes.length > 0) this.#emit({ type: "committed", seq, changes });
+    return value;
+  }
+
+  // ---------------------------------------------------------------- reads (GraphReader)
+
+  async seq(): Promise<number> {
+    return readSeq(this.#db.sql);
+  }
+
+  async counts(): Promise<GraphCounts> {
+    const reads = this.#reads();
+    return {
+      nodes: reads.count("nodes"),
+      edges: reads.count("edges"),
+      patterns: reads.count("patterns"),
+      seq: readSeq(this.#db.sql),
+    };
+  }
+
+  async stats(): Promise<GraphStats> {
+    const reads = this.#reads();
+    const nodes = reads.count("nodes");
+    const edges = reads.count("edges");
+    return {
+      total_nodes: nodes,
+      total_edges: edges,
+      total_patterns: reads.count("patterns"),
+      node_types: reads.typeCounts("node"),
+      edge_types: reads.typeCounts("edge"),
+      avg_connections: nodes === 0 ? 0 : edges / nodes,
+    };
+  }
+
+  async getNode(id: string): Promise<GraphNode | undefined> {
+    return this.#reads().node(id);
+  }
+
+  async getEdge(id: string): Promise<GraphEdge | undefined> {
+    return this.#reads().edge(id);
+  }
+
+  async getPattern(id: string): Promise<Pattern | undefined> {
+    return this.#reads().pattern(id);
+  }
+
+  async listNodes(query: NodeListQuery = {}): Promise<Page<GraphNode>> {
+    return this.#reads().listNodes(query);
+  }
+
+  async listEdges(query: EdgeListQuery = {}): Promise<Page<GraphEdge>> {
+    return this.#reads().listEdges(query);
+  }
+
+  async influences(id: string): Promise<Influence[]> {
+    return this.#reads().influences(id);
+  }
+
+  async neighbors(id: string, options: NeighborOptions = {}): Promise<Neighborhood> {
+    return neighbors(new SqlTraversal(this.#reads()), id, options);
+  }
+
+  async paths(from: string, to: string, options: PathOptions = {}): Promise<WeightedPath[]> {
+    return paths(new SqlTraversal(this.#reads()), from, to, options);
+  }
+
+  async patterns(): Promise<Array<[string, Pattern]>> {
+    return this.#reads().patterns();
+  }
+
+  async evaluatePatterns(): Promise<PatternEvaluation[]> {
+    const reads = this.#reads();
+    const source = new SqlTraversal(reads);
+    return reads.patterns().map(([id, pattern]) => evaluatePattern(id, pattern, (n) => source.getNode(n)));
+  }
+
+  async nodesByPatternType(type: string): Promise<GraphNode[]> {
+    const reads = this.#reads();
+    const ids = new Set<string>();
+    for (const [, pattern] of reads.patterns(type)) for (const id of patternNodeIds(pattern)) ids.add(id);
+    return existingNodesById(reads, ids);
+  }
+
+  /**
+   * The document, streamed from the tables as the consumer pulls (writers wait meanwhile, up
+   * to `exportHoldMs`). If the graph changes anyway, the next chunk throws `ConflictError`:
+   * never a document mixing two versions.
+   */
+  document(): AsyncGenerator<string> {
+    return this.#documentChunks({});
+  }
+
+  async *#documentChunks(result: { checksum?: string }): AsyncGenerator<string> {
+    const release = this.#gate.hold();
+    try {
+      const sql = this.#db.sql;
+      const live = liveSet(sql);
+      const seq = readSeq(sql);
+      const text = documentText(tableSnapshot(this.#reads(), seq), this.#hasher, result);
+      for (;;) {
+        if (liveSet(sql) !== live || readSeq(sql) !== seq) {
+          throw new ConflictError("the graph changed while its document was being read; read it again");
+        }
+        const next = text.next();
+        if (next.done) return;
+        yield next.value;
+      }
+    } finally {
+      release();
+    }
+  }
+
+  /** The document as a `DocumentSource` for the archive; its checksum is known once consumed. */
+  #documentSource(): DocumentSource {
+    const result: { checksum?: string } = {};
+    const chunks = this.#documentChunks(result);
+    return {
+      chunks: (async function* () {
+        for await (const text of chunks) yield encoder.encode(text);
+      })(),
+      get checksum() {
+        return result.checksum;
+      },
+    };
+  }
+
+  // ---------------------------------------------------------------- snapshots and versions
+
+  /** The current document's checksum (there is no snapshot to fold: the tables are the state). */
+  async compact(): Promise<{ checksum: string; seq: number }> {
+    this.#assertOpen();
+    const result: { checksum?: string } = {};
+    const seq = readSeq(this.#db.sql);
+    for await (const _chunk of this.#documentChunks(result)) {
+      // Only the checksum is wanted; the chunks are dropped as they come.
+    }
+    return { checksum: result.checksum!, seq };
+  }
+
+  save(): Promise<{ checksum: string; seq: number }> {
+    return this.compact();
+  }
+
+  /** Streams the document into a new version; prunes old versions. */
+  saveVersion(): Promise<SavedVersion> {
+    this.#assertOpen();
+    return this.#admin.run(() => this.#archive.saveVersion(this.#documentSource()));
+  }
+
+  listVersions(): Promise<VersionInfo[]> {
+    return this.#archive.listVersions();
+  }
+
+  /** The graph becomes that version, after a backup of the current state. */
+  async restoreVersion(id: string): Promise<GraphStats> {
+    assertTimestampId(id, "version");
+    this.#assertOpen();
+    return this.#admin.run(async () => {
+      // Read and verified before anything is written (a bad version changes nothing).
+      const graph = await this.#archive.loadVersion(id, this.now());
+      const backup = await this.#backupLocked();
+      await this.#importGraph(graph);
+      this.#emit({ type: "restored", from: `graph_${id}.json`, backup: backup.id });
+      return graph.stats();
+    });
+  }
+
+  /**
+   * Replaces the whole graph with a document in any accepted format (SPEC `PUT /api/graph`).
+   * Validates first (nothing changes on bad input), backs up, then imports; the precondition
+   * is checked before the backup and again inside the swap.
+   */
+  async replaceGraph(
+    document: unknown,
+    options: { precondition?: (graph: KnowledgeGraph) => void } = {},
+  ): Promise<GraphStats> {
+    this.#assertOpen();
+    const { graph } = readDocument(document, { file: "document", now: this.now() });
+    assertSubmittedChecksum(document, this.#hasher);
+    const precondition = options.precondition;
+    return this.#admin.run(async () => {
+      if (precondition) this.#db.transactionSync(() => precondition(this.#workingGraph()));
+      await this.#backupLocked();
+      await this.#importGraph(graph, precondition);
+      return graph.stats();
+    });
+  }
+
+  #workingGraph(): WorkingGraph {
+    const reads = this.#reads();
+    return new WorkingGraph(reads, readSeq(this.#db.sql), reads.metadata());
+  }
+
+  // ---------------------------------------------------------------- imports
+
+  /**
+   * Opens a chunked import (see `GraphImport`): for graphs too large to replace in one request.
+   * `commitImport` swaps it in; no backup is made here (call `backup()` first to keep one).
+   */
+  beginImport(): GraphImport {
+    this.#assertOpen();
+    return GraphImport.begin(this.#db);
+  }
+
+  /** An import opened by an earlier request. */
+  resumeImport(token: string): GraphImport {
+    this.#assertOpen();
+    return GraphImport.resume(this.#db, token);
+  }
+
+  /** Swaps an import in, once no export is reading the tables; resolves to the new `seq`. */
+  async commitImport(
+    graphImport: GraphImport,
+    precondition?: (graph: KnowledgeGraph) => void,
+  ): Promise<number> {
+    this.#assertOpen();
+    await this.#gate.passage();
+    const seq = graphImport.commitSync(precondition && (() => precondition(this.#workingGraph())));
+    const reads = this.#reads();
+    this.#emit({
+      type: "imported",
+      seq,
+      nodes: reads.count("nodes"),
+      edges: reads.count("edges"),
+      patterns: reads.count("patterns"),
+    });
+    return seq;
+  }
+
+  /** Imports an in-memory graph in chunks of `importChunkRows` rows, then swaps it in. */
+  async #importGraph(graph: KnowledgeGraph, precondition?: (graph: KnowledgeGraph) => void): Promise<number> {
+    const rows = Math.max(1, this.#options.importChunkRows ?? 1000);
+    const graphImport = GraphImport.begin(this.#db);
+    try {
+      graphImport.setDocument({
+        seq: graph.seq,
+        metadata: { ...graph.metadata },
+        extras: { ...graph.extras },
+      });
+      for (const nodes of slices(graph.nodes(), rows)) graphImport.addChunk({ nodes });
+      for (const edges of slices(graph.edges(), rows)) graphImport.addChunk({ edges });
+      for (const patterns of slices(graph.patterns(), rows)) graphImport.addChunk({ patterns });
+      return await this.commitImport(graphImport, precondition);
+    } catch (err) {
+      graphImport.abort();
+      throw err;
+    }
+  }
+
+  // ---------------------------------------------------------------- backups
+
+  backup(): Promise<BackupInfo> {
+    this.#assertOpen();
+    return this.#admin.run(() => this.#backupLocked());
+  }
+
+  async #backupLocked(protect: readonly string[] = []): Promise<BackupInfo> {
+    const seq = readSeq(this.#db.sql);
+    return this.#archive.createBackup(this.#documentSource(), seq, protect);
+  }
+
+  listBackups(): Promise<BackupInfo[]> {
+    return this.#archive.listBackups();
+  }
+
+  /** Restores a backup's graph (every file checked against its manifest first), after a safety backup. */
+  async restoreBackup(id: string): Promise<GraphStats> {
+    assertTimestampId(id, "backup");
+    this.#assertOpen();
+    return this.#admin.run(async () => {
+      const { graph } = await this.#archive.readBackup(id, this.now());
+      const safety = await this.#backupLocked([id]);
+      await this.#importGraph(graph);
+      this.#emit({ type: "restored", from: `backups/${id}/`, backup: safety.id });
+      return graph.stats();
+    });
+  }
+
+  deleteBackup(id: string): Promise<void> {
+    assertTimestampId(id, "backup");
+    this.#assertOpen();
+    return this.#admin.run(() => this.#archive.deleteBackup(id));
+  }
+
+  // ---------------------------------------------------------------- integrity and close
+
+  /** The tables' own consistency, then every version and backup in the archive. */
+  async verify(): Promise<IntegrityReport> {
+    const files: FileCheck[] = [checkTables(this.#db.sql, this.#tables())];
+    await verifyStateFiles(this.#options.archive, { hasher: this.#hasher, now: this.now() }, files);
+    return { ok: files.every((f) => f.ok), files };
+  }
+
+  /** Waits for running admin work, then refuses further writes. Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.#admin.run(() => {
+      this.#closed = true;
+    });
+  }
+}
+
+function* slices<T>(items: Iterable<T>, size: number): Generator<T[]> {
+  let slice: T[] = [];
+  for (const item of items) {
+    slice.push(item);
+    if (slice.length === size) {
+      yield slice;
+      slice = [];
+    }
+  }
+  if (slice.length > 0) yield slice;
+}

@@ -1,0 +1,80 @@
+import type { DawsosError, WorkflowRun } from "@dawsos/core";
+import { ManualClock } from "@dawsos/core";
+import { SqlSessionStore, SqlWorkflowHistory } from "@dawsos/core/sqlite-store";
+import { afterEach, describe, expect, it } from "vitest";
+import { BetterSqliteDatabase } from "../support/better-sqlite3-database.ts";
+
+const dbs: BetterSqliteDatabase[] = [];
+afterEach(() => {
+  for (const db of dbs.splice(0)) db.close();
+});
+function database(): BetterSqliteDatabase {
+  const db = new BetterSqliteDatabase();
+  dbs.push(db);
+  return db;
+}
+
+const run = (i: number, workflow = i % 2 ? "odd" : "even"): WorkflowRun =>
+  ({
+    id: `run_${i}`,
+    workflow,
+    timestamp: `2026-01-01T00:00:${String(i % 60).padStart(2, "0")}.000Z`,
+    status: "completed",
+    duration_ms: i,
+    steps: [],
+  }) as WorkflowRun;
+
+describe("SqlWorkflowHistory", () => {
+  it("keeps the newest `limit` runs, trimmed in the append's transaction; lists newest first", async () => {
+    const db = database();
+    const history = new SqlWorkflowHistory(db, { limit: 5 });
+    for (let i = 1; i <= 8; i++) await history.append(run(i));
+    expect((await history.all()).map((r) => r.id)).toEqual(["run_4", "run_5", "run_6", "run_7", "run_8"]);
+    expect((await history.list({ workflow: "odd", limit: 2 })).map((r) => r.id)).toEqual(["run_7", "run_5"]);
+    expect((await history.list()).map((r) => r.id)[0]).toBe("run_8");
+    // The trim failing undoes the insert: one transaction.
+    db.failOn = (query) => query.startsWith("DELETE FROM workflow_runs");
+    await expect(history.append(run(9))).rejects.toThrow(/injected/);
+    db.failOn = null;
+    expect((await history.all()).map((r) => r.id)).toEqual(["run_4", "run_5", "run_6", "run_7", "run_8"]);
+    await expect(history.append({ id: 1 } as unknown as WorkflowRun)).rejects.toMatchObject({
+      code: "validation_error",
+    });
+  });
+});
+
+describe("SqlSessionStore", () => {
+  it("creates, appends by inserting rows (none lost when concurrent), trims, deletes", async () => {
+    const db = database();
+    const sessions = new SqlSessionStore(db, {
+      clock: new ManualClock("2026-01-01T00:00:00.000Z"),
+      maxMessages: 40,
+    });
+    const session = await sessions.create();
+    expect(session).toMatchObject({ created: "2026-01-01T00:00:00.000Z", chat_history: [] });
+    await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        sessions.addMessage(session.id, { role: "user", content: `m${i}` }),
+      ),
+    );
+    const stored = await sessions.get(session.id);
+    expect(stored.chat_history.map((m) => m.content)).toEqual(Array.from({ length: 30 }, (_, i) => `m${i}`));
+    for (let i = 30; i < 45; i++)
+      await sessions.addMessage(session.id, { role: "assistant", content: `m${i}` });
+    const trimmed = (await sessions.get(session.id)).chat_history.map((m) => m.content);
+    expect(trimmed.length).toBe(40);
+    expect(trimmed[0]).toBe("m5");
+    const code = (p: Promise<unknown>) =>
+      p.then(
+        () => "ok",
+        (e: DawsosError) => e.code,
+      );
+    expect(await code(sessions.addMessage(session.id, { role: "system" as "user", content: "x" }))).toBe(
+      "validation_error",
+    );
+    expect(await code(sessions.get("../etc"))).toBe("not_found");
+    await sessions.delete(session.id);
+    expect(await code(sessions.get(session.id))).toBe("not_found");
+    expect(await code(sessions.addMessage(session.id, { role: "user", content: "late" }))).toBe("not_found");
+  });
+});
