@@ -1,11 +1,6 @@
 import { NotFoundError, ValidationError } from "../errors/errors.ts";
-import {
-  type ChatMessage,
-  MAX_MESSAGE_LENGTH,
-  SESSION_ID,
-  type Session,
-  SessionStore,
-} from "../sessions/session-store.ts";
+import { type ChatMessage, MAX_MESSAGE_LENGTH, SESSION_ID, type Session } from "../sessions/session-files.ts";
+import { SessionStore } from "../sessions/session-store.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
 import type { SqlDatabase } from "./sql-database.ts";
 import { parseBody } from "./sql-rows.ts";
