@@ -1,4 +1,5 @@
 import { ValidationError } from "@dawsos/core";
+import { keysetPage } from "@dawsos/core/store";
 
 /** Cursors are the last id of the previous page, base64url-encoded (opaque to clients). */
 export function encodeCursor(id: string): string {
@@ -19,21 +20,10 @@ export function decodeCursor(cursor: string): string {
   }
 }
 
-/** First index in sorted `ids` whose id is greater than `after` (binary search). */
-function firstAfter(ids: readonly string[], after: string): number {
-  let lo = 0;
-  let hi = ids.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (ids[mid]! <= after) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 /**
- * Keyset pagination over ids in code-unit order: each page starts after the previous page's
- * last id, so inserts and deletes elsewhere never shift, repeat or skip items.
+ * Keyset pagination over ids in code-unit order (core's `keysetPage`), with the cursor encoded
+ * for clients: each page starts after the previous page's last id, so inserts and deletes
+ * elsewhere never shift, repeat or skip items.
  */
 export function paginate<T>(
   sortedIds: readonly string[],
@@ -41,16 +31,6 @@ export function paginate<T>(
   limit: number,
   lookup: (id: string) => T | undefined,
 ): { items: T[]; next_cursor: string | null } {
-  const start = cursor === undefined ? 0 : firstAfter(sortedIds, decodeCursor(cursor));
-  const items: T[] = [];
-  let lastId: string | null = null;
-  for (let i = start; i < sortedIds.length; i++) {
-    const id = sortedIds[i]!;
-    const item = lookup(id);
-    if (item === undefined) continue;
-    if (items.length === limit) return { items, next_cursor: encodeCursor(lastId!) };
-    items.push(item);
-    lastId = id;
-  }
-  return { items, next_cursor: null };
+  const page = keysetPage(sortedIds, cursor === undefined ? undefined : decodeCursor(cursor), limit, lookup);
+  return { items: page.items, next_cursor: page.nextCursor === null ? null : encodeCursor(page.nextCursor) };
 }

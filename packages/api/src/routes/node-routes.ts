@@ -1,4 +1,4 @@
-import { type GraphNode, NotFoundError } from "@dawsos/core";
+import { NotFoundError, nodeMatchesQuery } from "@dawsos/core";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { ApiEnv, AppDeps } from "../deps.ts";
 import { checkIfMatch, recordEtag } from "../etag.ts";
@@ -6,16 +6,6 @@ import { jsonBody } from "../middleware/json-body.ts";
 import { body, errorResponses, json, writeErrorResponses } from "../openapi-helpers.ts";
 import { paginate } from "../pagination.ts";
 import { NeighborsQuery, NodeBody, NodeIdParam, NodePatchBody, NodeSchema, NodesQuery } from "../schemas.ts";
-
-function matches(node: GraphNode, q: string): boolean {
-  const needle = q.toLowerCase();
-  const { name, symbol } = node.data as { name?: unknown; symbol?: unknown };
-  return (
-    node.id.toLowerCase().includes(needle) ||
-    (typeof name === "string" && name.toLowerCase().includes(needle)) ||
-    (typeof symbol === "string" && symbol.toLowerCase().includes(needle))
-  );
-}
 
 /** Node routes: list/search, CRUD with ETags, influences, neighbours. */
 export function nodeRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
@@ -41,7 +31,11 @@ export function nodeRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
       const graph = store.graph;
       const page = paginate(graph.sortedNodeIds(), cursor, limit, (id) => {
         const node = graph.getNode(id);
-        if (!node || (type !== undefined && node.type !== type) || (q !== undefined && !matches(node, q)))
+        if (
+          !node ||
+          (type !== undefined && node.type !== type) ||
+          (q !== undefined && !nodeMatchesQuery(node, q))
+        )
           return undefined;
         return node;
       });

@@ -17,7 +17,13 @@ import type {
   SavedVersion,
   VersionInfo,
 } from "../store/graph-service.ts";
-import { type BuildChanges, GraphMutations, prepareChanges } from "../store/mutations.ts";
+import {
+  type BuildChanges,
+  type CommitResult,
+  GraphMutations,
+  type Precondition,
+  prepareChanges,
+} from "../store/mutations.ts";
 import { SEED_KEY } from "../store/storage-keys.ts";
 import type { IntegrityReport } from "../store/verify-storage.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
@@ -322,19 +328,15 @@ export class BucketGraphStore extends GraphMutations implements GraphService {
    * first), so a retry rebases the change onto what other writers committed; `result` reads
    * the outcome before anyone else can change the graph.
    */
-  protected async commitWith<T>(
-    build: BuildChanges,
-    precondition: ((graph: KnowledgeGraph) => void) | undefined,
-    result: (graph: KnowledgeGraph, seq: number) => T,
-  ): Promise<T> {
+  protected async commitWith<T>(build: BuildChanges, check: Precondition, read: CommitResult<T>): Promise<T> {
     this.#assertOpen();
     return this.#local.run(async () => {
       for (let attempt = 1; ; attempt++) {
         const state = await this.#syncedState();
         const graph = this.#graph;
-        precondition?.(graph);
+        check?.(graph);
         const changes = build(graph);
-        if (changes.length === 0) return result(graph, graph.seq);
+        if (changes.length === 0) return read(graph, graph.seq);
         // Validated and encoded before it applies; a change that does not apply throws cleanly.
         const { line, undo } = prepareChanges(graph, changes, this.#hasher);
         const seq = graph.seq;
@@ -355,7 +357,7 @@ export class BucketGraphStore extends GraphMutations implements GraphService {
           throw err;
         }
         if (swapped) {
-          const value = result(graph, seq);
+          const value = read(graph, seq);
           await this.#maybeCompact();
           return value;
         }

@@ -5,14 +5,7 @@ import { documentText } from "../format/write-document.ts";
 import type { Change } from "../graph/changes.ts";
 import { evaluatePattern, type PatternEvaluation, patternNodeIds } from "../graph/conditions.ts";
 import type { Influence, KnowledgeGraph } from "../graph/knowledge-graph.ts";
-import {
-  type Neighborhood,
-  type NeighborOptions,
-  neighbors,
-  type PathOptions,
-  paths,
-  type WeightedPath,
-} from "../graph/traversal.ts";
+import * as traversal from "../graph/traversal.ts";
 import type { GraphEdge, GraphNode, GraphStats, Pattern } from "../graph/types.ts";
 import { createSha256, type HasherFactory } from "../integrity/sha256.ts";
 import { investmentFrameworkSeed } from "../seed/investment-framework.ts";
@@ -26,7 +19,12 @@ import type {
   Page,
 } from "../store/graph-reader.ts";
 import type { BackupInfo, SavedVersion, VersionInfo } from "../store/graph-service.ts";
-import { type BuildChanges, GraphMutations } from "../store/mutations.ts";
+import {
+  type BuildChanges,
+  type CommitResult,
+  GraphMutations,
+  type Precondition,
+} from "../store/mutations.ts";
 import { assertTimestampId } from "../store/timestamp-ids.ts";
 import { type FileCheck, type IntegrityReport, verifyStateFiles } from "../store/verify-storage.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
@@ -156,11 +154,7 @@ export class SqliteGraphStore extends GraphMutations implements LazyGraphService
 
   // ---------------------------------------------------------------- commits
 
-  protected async commitWith<T>(
-    build: BuildChanges,
-    precondition: ((graph: KnowledgeGraph) => void) | undefined,
-    result: (graph: KnowledgeGraph, seq: number) => T,
-  ): Promise<T> {
+  protected async commitWith<T>(build: BuildChanges, check: Precondition, read: CommitResult<T>): Promise<T> {
     this.#assertOpen();
     await this.#gate.passage();
     this.#assertOpen();
@@ -175,10 +169,10 @@ export class SqliteGraphStore extends GraphMutations implements LazyGraphService
           changes = build(graph);
           return changes;
         },
-        precondition,
+        check,
         (graph, after) => {
           seq = after;
-          return result(graph, after);
+          return read(graph, after);
         },
       ),
     );
@@ -240,12 +234,16 @@ export class SqliteGraphStore extends GraphMutations implements LazyGraphService
     return this.#reads().influences(id);
   }
 
-  async neighbors(id: string, options: NeighborOptions = {}): Promise<Neighborhood> {
-    return neighbors(new SqlTraversal(this.#reads()), id, options);
+  async neighbors(id: string, options: traversal.NeighborOptions = {}): Promise<traversal.Neighborhood> {
+    return traversal.neighbors(new SqlTraversal(this.#reads()), id, options);
   }
 
-  async paths(from: string, to: string, options: PathOptions = {}): Promise<WeightedPath[]> {
-    return paths(new SqlTraversal(this.#reads()), from, to, options);
+  async paths(
+    from: string,
+    to: string,
+    options: traversal.PathOptions = {},
+  ): Promise<traversal.WeightedPath[]> {
+    return traversal.paths(new SqlTraversal(this.#reads()), from, to, options);
   }
 
   async patterns(): Promise<Array<[string, Pattern]>> {

@@ -13,7 +13,13 @@ import { Mutex } from "../util/mutex.ts";
 import { type ArchiveEvent, GraphArchive } from "./archive.ts";
 import type { BackupInfo, CommitOptions, GraphService, SavedVersion, VersionInfo } from "./graph-service.ts";
 import { type LoadEvent, type LoadedStore, loadStore } from "./load-store.ts";
-import { type BuildChanges, GraphMutations, prepareChanges } from "./mutations.ts";
+import {
+  type BuildChanges,
+  type CommitResult,
+  GraphMutations,
+  type Precondition,
+  prepareChanges,
+} from "./mutations.ts";
 import {
   acknowledgeRecoveries,
   type RecoveryReport,
@@ -235,25 +241,21 @@ export class GraphStore extends GraphMutations implements GraphService {
 
   // ---------------------------------------------------------------- commits
 
-  protected async commitWith<T>(
-    build: BuildChanges,
-    precondition: ((graph: KnowledgeGraph) => void) | undefined,
-    result: (graph: KnowledgeGraph, seq: number) => T,
-  ): Promise<T> {
+  protected async commitWith<T>(build: BuildChanges, check: Precondition, read: CommitResult<T>): Promise<T> {
     this.#journal();
     while (this.#barrier) await this.#barrier;
     const writer = this.#journal();
     const out: { value?: T } = {};
     await writer.submit(() => {
       const graph = this.#graph;
-      precondition?.(graph);
+      check?.(graph);
       const changes = build(graph);
       if (changes.length === 0) {
-        out.value = result(graph, graph.seq);
+        out.value = read(graph, graph.seq);
         return null;
       }
       const prepared = prepareChanges(graph, changes, this.#hasher);
-      out.value = result(graph, graph.seq);
+      out.value = read(graph, graph.seq);
       return prepared;
     });
     return out.value as T;

@@ -6,7 +6,7 @@ export type * from "./graph-service.ts";
 export * from "./graph-store.ts";
 export { KnowledgeGraphReader, keysetPage } from "./knowledge-graph-reader.ts";
 export { type LoadedGraph, loadGraphBytes } from "./load-graph.ts";
-export { type BuildChanges, GraphMutations, prepareChanges } from "./mutations.ts";
+export * from "./mutations.ts";
 export { RECOVERY_REPORTS_KEY, readPendingRecoveries } from "./recovery-report.ts";
 export { findRecoverySource, type RecoverySearch, type RecoverySource } from "./recovery-source.ts";
 export * from "./storage-keys.ts";

@@ -12,6 +12,12 @@ import { resolveBatch, resolveEdge, resolveNodePut } from "./resolve-ops.ts";
 /** Builds a commit's change records from the graph they will apply to. */
 export type BuildChanges = (graph: KnowledgeGraph) => readonly Change[];
 
+/** A caller's check of the graph right before its change applies (throw to refuse). */
+export type Precondition = ((graph: KnowledgeGraph) => void) | undefined;
+
+/** Reads a commit's outcome right after it applied (`seq`: the graph's after it). */
+export type CommitResult<T> = (graph: KnowledgeGraph, seq: number) => T;
+
 /**
  * Validates `changes`, encodes them into their journal line and only then applies them to
  * `graph` (all or nothing). A refused change throws with `changeIndex` set and has changed
@@ -49,8 +55,8 @@ export abstract class GraphMutations {
    */
   protected abstract commitWith<T>(
     build: BuildChanges,
-    precondition: ((graph: KnowledgeGraph) => void) | undefined,
-    result: (graph: KnowledgeGraph, seq: number) => T,
+    check: Precondition,
+    result: CommitResult<T>,
   ): Promise<T>;
 
   /** The timestamp for records made now (ISO 8601). */
