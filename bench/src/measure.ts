@@ -122,6 +122,38 @@ export function measureSync(
   return summarize(samples);
 }
 
+/**
+ * `measureSync` for several functions at once, one batch of each in turn per sample, so that a
+ * change in the machine's load (a shared box) lands on all of them alike rather than on whichever
+ * happened to run during it. Stats in the order of `fns`.
+ */
+export function measureSyncInterleaved(
+  fns: ReadonlyArray<(i: number) => unknown>,
+  options: { iterations: number; batch?: number; warmup?: number },
+): Stats[] {
+  const batch = Math.max(1, options.batch ?? 1);
+  let sink = 0;
+  for (const fn of fns) {
+    for (let w = 0, call = 0; w < (options.warmup ?? 1); w++) {
+      for (let b = 0; b < batch; b++) sink ^= fn(call++) === undefined ? 0 : 1;
+    }
+  }
+  const samples = fns.map((): number[] => []);
+  for (let i = 0; i < options.iterations; i++) {
+    // The order rotates too, so that none of them always runs right after the same one.
+    for (let k = 0; k < fns.length; k++) {
+      const f = (i + k) % fns.length;
+      const fn = fns[f]!;
+      const first = i * batch;
+      const t0 = performance.now();
+      for (let b = 0; b < batch; b++) sink ^= fn(first + b) === undefined ? 0 : 1;
+      samples[f]!.push((performance.now() - t0) / batch);
+    }
+  }
+  blackhole(sink);
+  return samples.map(summarize);
+}
+
 let blackholeValue = 0;
 /** Keeps results observable so the optimiser cannot drop the measured work. */
 export function blackhole(value: number): void {

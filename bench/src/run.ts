@@ -123,6 +123,8 @@ async function main(): Promise<void> {
   if (wanted(cache.group.id)) {
     const result = resultOf(cache.group);
     result.measuredWith = "independent of BENCH_SIZES";
+    const t0 = now();
+    const loadBefore = os.loadavg()[0]!;
     try {
       const { rows, notes } = await cache.run(ctx);
       result.rows.push(...rows);
@@ -131,6 +133,13 @@ async function main(): Promise<void> {
       result.notes.push(`**failed**: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
       log(`cache failed: ${err instanceof Error ? err.stack : String(err)}`);
     }
+    // The header of RESULTS.md describes only the latest run's machine: this section keeps its own.
+    const [l1, l5] = os.loadavg();
+    const cpus = os.cpus();
+    result.notes.push(
+      `ran ${fmtMs(now() - t0)} on ${cpus.length} cores (${cpus[0]?.model.trim() ?? "unknown CPU"}); load average ` +
+        `${loadBefore.toFixed(2)} at the start, ${l1!.toFixed(2)} when done (1 min), ${l5!.toFixed(2)} (5 min)`,
+    );
     collectGarbage();
   }
 

@@ -11,34 +11,29 @@ import { basename, join, relative } from "node:path";
 import { encodeDocument, GraphStore, investmentFrameworkSeed, readDocument } from "@dawsos/core";
 import { loadGraphBytes } from "@dawsos/core/store";
 import { FsStorage, nodeSha256 } from "@dawsos/storage-fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
-  buildNodeServer,
   CLI_JS,
   type CliResult,
   childEnv,
   http,
-  killAll,
   makeTempDir,
-  removeTempDirs,
   runCli,
   spawnNode,
   startServer,
 } from "../support/processes.ts";
+import { useServerProcesses } from "../support/server-suite.ts";
 import { havePythonFixtures, pythonGraphFixtures } from "../support/shared-fixtures.ts";
 
 /** Documents to import and export targets, outside every storage directory. */
 let filesDir = "";
 
-beforeAll(async () => {
-  await buildNodeServer();
-  filesDir = await makeTempDir("dawsos-cli-files-");
-});
 // The tests run concurrently, each on its own directory: CLI runs are always awaited (and killed
-// on timeout), servers are stopped by the test that started them; whatever is left is killed here.
-afterAll(async () => {
-  await killAll();
-  await removeTempDirs();
+// on timeout), servers are stopped by the test that started them; whatever is left is killed at
+// the end.
+useServerProcesses({ killAfterEach: false });
+beforeAll(async () => {
+  filesDir = await makeTempDir("dawsos-cli-files-");
 });
 
 const NOW = "2026-01-01T00:00:00.000Z";

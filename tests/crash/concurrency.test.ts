@@ -21,14 +21,29 @@ describe("1,000 concurrent mutations from one process (FsStorage, real fsync)", 
     await removeTempDirs();
   });
 
-  it("all land, through far fewer journal appends than mutations (group commit)", async () => {
-    const dir = await makeTempDir("concurrency");
+  /** A new store over FsStorage over a logging (never failing) FaultyFs, its log cleared after the open. */
+  async function openLogged(tag: string) {
+    const dir = await makeTempDir(tag);
     const faulty = new FaultyFs(nodeFsOps, { root: await realpath(dir) });
     const storage = await FsStorage.open(dir, { lock: true, fs: faulty });
     cleanups.push(() => storage.close());
     const store = await GraphStore.open(storage, OPTIONS);
     cleanups.push(() => store.close());
     faulty.clearLog();
+    return { dir, faulty, storage, store };
+  }
+
+  /** A fresh locked open of `dir`, as a new process would make it. */
+  async function reopen(dir: string): Promise<GraphStore> {
+    const storage = await FsStorage.open(dir, { lock: true });
+    cleanups.push(() => storage.close());
+    const store = await GraphStore.open(storage, OPTIONS);
+    cleanups.push(() => store.close());
+    return store;
+  }
+
+  it("all land, through far fewer journal appends than mutations (group commit)", async () => {
+    const { dir, faulty, storage, store } = await openLogged("concurrency");
 
     const results = await Promise.all(
       Array.from({ length: MUTATIONS }, (_, i) => store.putNode(`c-${i}`, { type: "k", data: { i } })),
@@ -65,10 +80,7 @@ describe("1,000 concurrent mutations from one process (FsStorage, real fsync)", 
     await storage.close();
 
     // And a fresh locked open (a new process would see the same) has every one with its data.
-    const reopened = await FsStorage.open(dir, { lock: true });
-    cleanups.push(() => reopened.close());
-    const again = await GraphStore.open(reopened, OPTIONS);
-    cleanups.push(() => again.close());
+    const again = await reopen(dir);
     expect(again.recovery).toBeNull();
     expect(countWritten(again)).toBe(MUTATIONS);
     for (let i = 0; i < MUTATIONS; i++) expect(again.graph.getNode(`c-${i}`)?.data, `c-${i}`).toEqual({ i });
@@ -76,13 +88,7 @@ describe("1,000 concurrent mutations from one process (FsStorage, real fsync)", 
   });
 
   it("50 writers each awaiting 20 mutations in turn: every one lands, groups still form", async () => {
-    const dir = await makeTempDir("concurrency-loops");
-    const faulty = new FaultyFs(nodeFsOps, { root: await realpath(dir) });
-    const storage = await FsStorage.open(dir, { lock: true, fs: faulty });
-    cleanups.push(() => storage.close());
-    const store = await GraphStore.open(storage, OPTIONS);
-    cleanups.push(() => store.close());
-    faulty.clearLog();
+    const { dir, faulty, storage, store } = await openLogged("concurrency-loops");
 
     const WRITERS = 50;
     const STEPS = MUTATIONS / WRITERS;
@@ -104,10 +110,7 @@ describe("1,000 concurrent mutations from one process (FsStorage, real fsync)", 
     await store.close();
     await storage.close();
 
-    const reopened = await FsStorage.open(dir, { lock: true });
-    cleanups.push(() => reopened.close());
-    const again = await GraphStore.open(reopened, OPTIONS);
-    cleanups.push(() => again.close());
+    const again = await reopen(dir);
     expect(countWritten(again)).toBe(MUTATIONS);
     for (let w = 0; w < WRITERS; w++) {
       for (let s = 0; s < STEPS; s++) {

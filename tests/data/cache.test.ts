@@ -5,40 +5,10 @@
  */
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type FakeFmp, type FakeFred, startFakes } from "./fake-upstreams.ts";
-import { type Harness, openHarness, removeTempDirs } from "./harness.ts";
+import { describe, expect, it } from "vitest";
+import { useHarness } from "./suite.ts";
 
-let fakes: Awaited<ReturnType<typeof startFakes>>;
-let fred: FakeFred;
-let fmp: FakeFmp;
-const open: Harness[] = [];
-
-beforeAll(async () => {
-  fakes = await startFakes();
-  ({ fred, fmp } = fakes);
-});
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((h) => h.close()));
-  fred.reset();
-  fmp.reset();
-});
-afterAll(async () => {
-  await fakes.close();
-  await removeTempDirs();
-});
-
-async function harness(options: Parameters<typeof openHarness>[1] = {}): Promise<Harness> {
-  const h = await openHarness(fakes, options);
-  open.push(h);
-  return h;
-}
-
-async function restart(h: Harness): Promise<Harness> {
-  await h.close();
-  open.splice(open.indexOf(h), 1);
-  return harness({ dir: h.dir, clock: h.clock });
-}
+const { fred, fmp, harness, restart } = useHarness();
 
 describe("FRED series cache (TTL 1 h)", () => {
   it("fetches once, answers from the cache while fresh, refetches after an hour", async () => {

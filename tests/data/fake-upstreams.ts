@@ -177,10 +177,3 @@ export class FakeFmp extends FakeProvider {
     return { status: 200, body: q ? [{ symbol, name: `${symbol} Inc.`, ...q, dayLow: q.price - 1 }] : [] };
   }
 }
-
-/** Both fakes, started. */
-export async function startFakes(): Promise<{ fred: FakeFred; fmp: FakeFmp; close: () => Promise<void> }> {
-  const fred = await new FakeFred("fred-test-key").start();
-  const fmp = await new FakeFmp("fmp-test-key").start();
-  return { fred, fmp, close: async () => void (await Promise.all([fred.close(), fmp.close()])) };
-}

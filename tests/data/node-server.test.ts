@@ -6,29 +6,20 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ensureNodeServerBuilt, NodeServer } from "../support/node-server.ts";
-import { type FakeFmp, type FakeFred, startFakes } from "./fake-upstreams.ts";
-import { removeTempDirs, tempDir } from "./harness.ts";
+import { tempDir } from "./harness.ts";
+import { useDataSuite } from "./suite.ts";
 
-let fakes: Awaited<ReturnType<typeof startFakes>>;
-let fred: FakeFred;
-let fmp: FakeFmp;
+const { fred, fmp } = useDataSuite();
 const servers: NodeServer[] = [];
 
 beforeAll(async () => {
   await ensureNodeServerBuilt();
-  fakes = await startFakes();
-  ({ fred, fmp } = fakes);
 }, 300_000);
+// Registered after useDataSuite's hooks, so it runs before them: servers stop before the fakes reset.
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.dispose()));
-  fred.reset();
-  fmp.reset();
-});
-afterAll(async () => {
-  await fakes?.close();
-  await removeTempDirs();
 });
 
 async function start(env: Record<string, string>, storageDir?: string): Promise<NodeServer> {

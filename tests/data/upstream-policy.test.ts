@@ -3,34 +3,11 @@
  * honoured, the per-minute budget never exceeded (counted by the fake server per window of the
  * injected clock), and a slow upstream hitting the timeout — all against real HTTP fakes.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type FakeFmp, type FakeFred, type RecordedRequest, startFakes } from "./fake-upstreams.ts";
-import { type Harness, openHarness, removeTempDirs } from "./harness.ts";
+import { describe, expect, it } from "vitest";
+import type { RecordedRequest } from "./fake-upstreams.ts";
+import { useHarness } from "./suite.ts";
 
-let fakes: Awaited<ReturnType<typeof startFakes>>;
-let fred: FakeFred;
-let fmp: FakeFmp;
-const open: Harness[] = [];
-
-beforeAll(async () => {
-  fakes = await startFakes();
-  ({ fred, fmp } = fakes);
-});
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((h) => h.close()));
-  fred.reset();
-  fmp.reset();
-});
-afterAll(async () => {
-  await fakes.close();
-  await removeTempDirs();
-});
-
-async function harness(options: Parameters<typeof openHarness>[1] = {}): Promise<Harness> {
-  const h = await openHarness(fakes, options);
-  open.push(h);
-  return h;
-}
+const { fred, fmp, harness } = useHarness();
 
 /** The most requests that arrived within any 60-second window. */
 function maxPerWindow(requests: readonly RecordedRequest[], windowMs = 60_000): number {

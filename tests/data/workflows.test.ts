@@ -7,36 +7,12 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { GraphStore, type WorkflowRunRecord } from "@dawsos/core";
 import { FsStorage } from "@dawsos/storage-fs";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type FakeFmp, type FakeFred, startFakes } from "./fake-upstreams.ts";
-import { type Harness, openHarness, removeTempDirs } from "./harness.ts";
+import { describe, expect, it } from "vitest";
+import type { Harness } from "./harness.ts";
+import { useHarness } from "./suite.ts";
 
-let fakes: Awaited<ReturnType<typeof startFakes>>;
-let fred: FakeFred;
-let fmp: FakeFmp;
-const open: Harness[] = [];
-
-beforeAll(async () => {
-  fakes = await startFakes();
-  ({ fred, fmp } = fakes);
-});
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((h) => h.close()));
-  fred.reset();
-  fred.series.clear();
-  fmp.reset();
-  fmp.quotes.clear();
-});
-afterAll(async () => {
-  await fakes.close();
-  await removeTempDirs();
-});
-
-async function harness(options: Parameters<typeof openHarness>[1] = {}): Promise<Harness> {
-  const h = await openHarness(fakes, options);
-  open.push(h);
-  return h;
-}
+// Also forget the series and quotes a test served, so none carries over into the next test.
+const { fred, fmp, harness, restart } = useHarness({ forgetData: true });
 
 /** Every node's JSON by id, to diff before/after a run. */
 function snapshot(h: Harness): Map<string, string> {
@@ -302,9 +278,7 @@ describe("workflow history", () => {
     ) as WorkflowRunRecord[];
     expect(onDisk.map((r) => r.id)).toEqual(ids.slice(150));
 
-    await h.close();
-    open.splice(open.indexOf(h), 1);
-    h = await harness({ dir: h.dir, clock: h.clock, fmpKey: false });
+    h = await restart(h, { fmpKey: false });
     const listed = (await h.get("/api/workflows/history")).body as WorkflowRunRecord[];
     expect(listed.map((r) => r.id)).toEqual(ids.slice(150).reverse());
     const failed = (await h.get("/api/workflows/history?workflow=refresh_quotes&limit=3"))

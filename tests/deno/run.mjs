@@ -9,7 +9,7 @@
 //
 // How npm packages resolve: deno.json sets `"nodeModulesDir": "manual"`, i.e. Deno resolves bare
 // specifiers like Node does, from the node_modules pnpm already installed next to each file
-// (packages/core/node_modules -> zod, @noble/hashes, fast-check, canonicalize; tests/node_modules ->
+// (packages/core/node_modules -> zod, @noble/hashes, lru-cache, fast-check, canonicalize; tests/node_modules ->
 // expect for the shim). We chose that over an import map of `npm:` specifiers because:
 //   - it runs the exact package copies pinned by pnpm-lock.yaml that vitest runs, with no second
 //     list of versions to keep in sync and no deno.lock;

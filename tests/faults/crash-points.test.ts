@@ -19,87 +19,24 @@
  * of concurrent chains identical on every run, so k names the same operation in each of them
  * (independent runs execute a few at a time, see `pool`).
  */
-import { GraphStore, type StoreEvent } from "@dawsos/core";
-import { FsStorage, nodeFsOps } from "@dawsos/storage-fs";
-import { FaultyFs, type FsOpName } from "@dawsos/storage-fs/testing";
+import type { StoreEvent } from "@dawsos/core";
+import { nodeFsOps } from "@dawsos/storage-fs";
+import type { FsOpName } from "@dawsos/storage-fs/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   CASE_CONCURRENCY,
-  cloneDir,
   describeError,
   filesUnder,
-  GRAPH_TEMP,
-  type Ledger,
+  openFaulty,
   openWriter,
   pool,
   prepareTemplate,
   removeTempDirs,
-  serialFs,
-  settle,
-  storeOptions,
   summarise,
-  TapFs,
   TEMP_FILE,
   type Template,
 } from "../support/fault-harness.ts";
-
-interface Scenario {
-  name: string;
-  /** Starts the operation under test; resolves once it and everything it started have settled. */
-  run(store: GraphStore, ledger: Ledger, tap: TapFs): Promise<{ ok: boolean }>;
-  /** Lower bound on the fs operations the operation performs (guards against a vacuous loop). */
-  minOps: number;
-}
-
-const scenarios: Scenario[] = [
-  {
-    name: "a commit (one putNode after some history)",
-    minOps: 2,
-    async run(store, ledger) {
-      return { ok: (await ledger.put(store, "X1")) === "acknowledged" };
-    },
-  },
-  {
-    name: "a group commit (three concurrent putNodes)",
-    minOps: 4,
-    async run(store, ledger) {
-      const outcomes = await Promise.all(["G1", "G2", "G3"].map((id) => ledger.put(store, id)));
-      return { ok: outcomes.every((o) => o === "acknowledged") };
-    },
-  },
-  {
-    name: "a compaction (non-empty journal) with putNodes in flight",
-    minOps: 15,
-    async run(store, ledger, tap) {
-      // C0 is issued with the compaction (it lands before the snapshot is captured); C1 starts
-      // when the snapshot temp file is opened, so it is appended while the snapshot is written
-      // and must survive the journal reset.
-      const inFlight: Promise<unknown>[] = [ledger.put(store, "C0")];
-      tap.onOpen = (path) => {
-        if (!GRAPH_TEMP.test(path)) return;
-        tap.onOpen = undefined;
-        inFlight.push(ledger.put(store, "C1"));
-      };
-      const compaction = store.compact().then(
-        () => true,
-        () => false,
-      );
-      const ok = await compaction;
-      await settle(inFlight);
-      return { ok: ok && ["C0", "C1"].every((id) => ledger.outcome(id) === "acknowledged") };
-    },
-  },
-  {
-    name: "a backup (non-empty journal, so it compacts first)",
-    minOps: 30,
-    async run(store) {
-      return store.backup().then(
-        () => ({ ok: true }),
-        () => ({ ok: false }),
-      );
-    },
-  },
-];
+import { FAULT_SCENARIOS, type FaultScenario } from "../support/fault-scenarios.ts";
 
 /** Operations that change nothing on disk (`close` only releases a descriptor). */
 const READ_ONLY: ReadonlySet<FsOpName> = new Set([
@@ -129,18 +66,23 @@ interface RunResult {
   problems: string[];
 }
 
-async function crashAt(scenario: Scenario, k: number): Promise<RunResult> {
-  const dir = await cloneDir(template.dir, "crash");
-  const faulty = new FaultyFs(serialFs(nodeFsOps), { root: dir });
-  const tap = new TapFs(faulty);
-  const storage = await FsStorage.open(dir, { fs: tap, lock: true });
-  const ledger = template.ledger.clone();
+/** The operation succeeded and every change it put was acknowledged. */
+async function runToTheEnd(
+  scenario: FaultScenario,
+  { store, ledger, tap }: Awaited<ReturnType<typeof openFaulty>>,
+): Promise<boolean> {
+  const { mainOk } = await scenario.run(store, ledger, tap);
+  return mainOk && scenario.puts.every((id) => ledger.outcome(id) === "acknowledged");
+}
+
+async function crashAt(scenario: FaultScenario, k: number): Promise<RunResult> {
+  const opened = await openFaulty(template, "crash");
+  const { dir, faulty, storage, ledger } = opened;
   const problems: string[] = [];
-  const store = await GraphStore.open(storage, storeOptions());
 
   faulty.clearLog();
   faulty.failOn({ op: "any", nth: k, code: "EIO", sticky: true });
-  const { ok } = await scenario.run(store, ledger, tap);
+  const ok = await runToTheEnd(scenario, opened);
   const first = faulty.log.find((e) => e.injected !== undefined);
   const hit = first !== undefined;
   const faulted = first ? `${first.op} ${first.path}${first.to ? ` -> ${first.to}` : ""}` : "none";
@@ -184,14 +126,11 @@ async function crashAt(scenario: Scenario, k: number): Promise<RunResult> {
 }
 
 /** How many fs operations `scenario` performs without faults. */
-async function countOps(scenario: Scenario): Promise<number> {
-  const dir = await cloneDir(template.dir, "dry");
-  const faulty = new FaultyFs(serialFs(nodeFsOps), { root: dir });
-  const tap = new TapFs(faulty);
-  const storage = await FsStorage.open(dir, { fs: tap, lock: true });
-  const store = await GraphStore.open(storage, storeOptions());
+async function countOps(scenario: FaultScenario): Promise<number> {
+  const opened = await openFaulty(template, "dry");
+  const { faulty, storage } = opened;
   faulty.clearLog();
-  const { ok } = await scenario.run(store, template.ledger.clone(), tap);
+  const ok = await runToTheEnd(scenario, opened);
   const count = faulty.log.length;
   await storage.close();
   if (!ok) throw new Error(`dry run of ${scenario.name} failed`);
@@ -199,7 +138,7 @@ async function countOps(scenario: Scenario): Promise<number> {
 }
 
 describe("crash at the k-th fs operation, for every k", () => {
-  for (const scenario of scenarios) {
+  for (const scenario of FAULT_SCENARIOS) {
     it(`${scenario.name}: reopen succeeds, verifies, and acknowledged ⊆ recovered ⊆ acknowledged ∪ in flight`, async () => {
       const ops = await countOps(scenario);
       expect(ops).toBeGreaterThanOrEqual(scenario.minOps);

@@ -22,88 +22,25 @@
  *
  * `serialFs` keeps the operation order identical between the dry run and the faulted runs.
  */
-import { GraphStore } from "@dawsos/core";
-import { FsStorage, nodeFsOps } from "@dawsos/storage-fs";
-import { type FaultCode, FaultyFs, type FsLogEntry } from "@dawsos/storage-fs/testing";
+import type { FaultCode, FsLogEntry } from "@dawsos/storage-fs/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   CASE_CONCURRENCY,
-  cloneDir,
   describeError,
   filesUnder,
-  GRAPH_TEMP,
   graphText,
-  type Ledger,
+  openFaulty,
   openReader,
   openWriter,
   pool,
   prepareTemplate,
   readTree,
   removeTempDirs,
-  serialFs,
-  settle,
-  storeOptions,
   summarise,
-  TapFs,
   TEMP_FILE,
   type Template,
 } from "../support/fault-harness.ts";
-
-interface Scenario {
-  name: string;
-  /** Runs the operation under test; resolves when it and what it started have settled. */
-  run(store: GraphStore, ledger: Ledger, tap: TapFs): Promise<{ mainOk: boolean }>;
-  /** `true` for a compaction or backup (the main operation); `false` for commits. */
-  admin: boolean;
-}
-
-const scenarios: Scenario[] = [
-  {
-    name: "a commit",
-    admin: false,
-    async run(store, ledger) {
-      return { mainOk: (await ledger.put(store, "X1")) === "acknowledged" };
-    },
-  },
-  {
-    name: "a group commit (three concurrent putNodes)",
-    admin: false,
-    async run(store, ledger) {
-      const outcomes = await Promise.all(["G1", "G2", "G3"].map((id) => ledger.put(store, id)));
-      return { mainOk: outcomes.every((o) => o === "acknowledged") };
-    },
-  },
-  {
-    name: "a compaction with putNodes in flight",
-    admin: true,
-    async run(store, ledger, tap) {
-      const inFlight: Promise<unknown>[] = [ledger.put(store, "C0")];
-      tap.onOpen = (path) => {
-        if (!GRAPH_TEMP.test(path)) return;
-        tap.onOpen = undefined;
-        inFlight.push(ledger.put(store, "C1"));
-      };
-      const mainOk = await store.compact().then(
-        () => true,
-        () => false,
-      );
-      await settle(inFlight);
-      return { mainOk };
-    },
-  },
-  {
-    name: "a backup",
-    admin: true,
-    async run(store) {
-      return {
-        mainOk: await store.backup().then(
-          () => true,
-          () => false,
-        ),
-      };
-    },
-  },
-];
+import { FAULT_SCENARIOS, type FaultScenario } from "../support/fault-scenarios.ts";
 
 let template: Template;
 
@@ -116,19 +53,9 @@ afterAll(removeTempDirs);
 const isGuarded = (file: string) =>
   file === "graph.json" || file.startsWith("backups/") || /^graph_/.test(file);
 
-/** Opens a copy of the template over `TapFs → FaultyFs → serialFs → node:fs`. */
-async function openFaulty(tag: string) {
-  const dir = await cloneDir(template.dir, tag);
-  const faulty = new FaultyFs(serialFs(nodeFsOps), { root: dir });
-  const tap = new TapFs(faulty);
-  const storage = await FsStorage.open(dir, { fs: tap, lock: true });
-  const store = await GraphStore.open(storage, storeOptions());
-  return { dir, faulty, tap, storage, store, ledger: template.ledger.clone() };
-}
-
 /** The operations `scenario` performs without faults (the list k ranges over). */
-async function dryRun(scenario: Scenario): Promise<FsLogEntry[]> {
-  const { faulty, tap, storage, store, ledger } = await openFaulty("dry");
+async function dryRun(scenario: FaultScenario): Promise<FsLogEntry[]> {
+  const { faulty, tap, storage, store, ledger } = await openFaulty(template, "dry");
   faulty.clearLog();
   const { mainOk } = await scenario.run(store, ledger, tap);
   const log = [...faulty.log];
@@ -148,13 +75,13 @@ function leakedHandles(log: readonly FsLogEntry[]): string[] {
 }
 
 async function faultCase(
-  scenario: Scenario,
+  scenario: FaultScenario,
   k: number,
   code: FaultCode,
   partial: boolean,
 ): Promise<string[]> {
   const problems: string[] = [];
-  const { dir, faulty, tap, storage, store, ledger } = await openFaulty("fault");
+  const { dir, faulty, tap, storage, store, ledger } = await openFaulty(template, "fault");
   const before = await readTree(dir, isGuarded);
   const backupsBefore = (await store.listBackups()).map((b) => b.id);
 
@@ -250,10 +177,10 @@ async function faultCase(
 }
 
 describe("a single EIO or ENOSPC at every fs operation", () => {
-  for (const scenario of scenarios) {
+  for (const scenario of FAULT_SCENARIOS) {
     it(`${scenario.name}: the caller gets the error, nothing partial, files intact, usable afterwards`, async () => {
       const ops = await dryRun(scenario);
-      expect(ops.length).toBeGreaterThanOrEqual(scenario.admin ? 15 : 2);
+      expect(ops.length).toBeGreaterThanOrEqual(scenario.minOps);
       const cases: { k: number; code: FaultCode; partial: boolean; where: string }[] = [];
       for (let k = 1; k <= ops.length; k++) {
         const op = ops[k - 1]!;

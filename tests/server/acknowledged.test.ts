@@ -5,30 +5,19 @@
 import { existsSync } from "node:fs";
 import { readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
-  buildNodeServer,
   http,
-  killAll,
   makeTempDir,
-  removeTempDirs,
   runCli,
   type ServerProc,
   spawnServer,
   startServer,
   TEST_TOKEN,
 } from "../support/processes.ts";
+import { useServerProcesses } from "../support/server-suite.ts";
 
-beforeAll(async () => {
-  await buildNodeServer();
-});
-afterEach(async () => {
-  await killAll();
-});
-afterAll(async () => {
-  await killAll();
-  await removeTempDirs();
-});
+useServerProcesses();
 
 /** A request with a raw (possibly hostile) JSON text body. */
 async function raw(server: ServerProc, method: string, path: string, body: string) {

@@ -6,26 +6,21 @@
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import {
-  buildNodeServer,
   http,
   killAll,
   makeTempDir,
-  removeTempDirs,
   requestLogs,
   spawnServer,
   startServer,
   TEST_TOKEN,
 } from "../support/processes.ts";
+import { useServerProcesses } from "../support/server-suite.ts";
 
-beforeAll(async () => {
-  await buildNodeServer();
-});
-afterAll(async () => {
-  await killAll();
-  await removeTempDirs();
-});
+// No file-wide kill after each test: the concurrent block below runs its tests side by side, and
+// killing every server when one ends would kill another's. The sequential blocks kill their own.
+useServerProcesses({ killAfterEach: false });
 
 /** Starts a server expected to refuse: it must exit 1 (quickly) without ever listening. */
 async function expectRefusal(options: Parameters<typeof spawnServer>[0]): Promise<string> {

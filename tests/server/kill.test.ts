@@ -5,29 +5,11 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import {
-  allNodes,
-  buildNodeServer,
-  http,
-  is2xx,
-  killAll,
-  makeTempDir,
-  removeTempDirs,
-  startPutLoad,
-  startServer,
-} from "../support/processes.ts";
+import { describe, expect, it } from "vitest";
+import { allNodes, http, is2xx, makeTempDir, startPutLoad, startServer } from "../support/processes.ts";
+import { useServerProcesses } from "../support/server-suite.ts";
 
-beforeAll(async () => {
-  await buildNodeServer();
-});
-afterEach(async () => {
-  await killAll();
-});
-afterAll(async () => {
-  await killAll();
-  await removeTempDirs();
-});
+useServerProcesses();
 
 describe("server killed with SIGKILL under a 50-client PUT load", () => {
   it("keeps every acknowledged node; the restart takes over the dead process's lock", async () => {

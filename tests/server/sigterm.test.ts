@@ -6,30 +6,19 @@
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   allNodes,
-  buildNodeServer,
   http,
   is2xx,
-  killAll,
   makeTempDir,
-  removeTempDirs,
   requestLogs,
   startPutLoad,
   startServer,
 } from "../support/processes.ts";
+import { useServerProcesses } from "../support/server-suite.ts";
 
-beforeAll(async () => {
-  await buildNodeServer();
-});
-afterEach(async () => {
-  await killAll();
-});
-afterAll(async () => {
-  await killAll();
-  await removeTempDirs();
-});
+useServerProcesses();
 
 const seqOf = (dir: string) => JSON.parse(readFileSync(join(dir, "graph.json"), "utf8")).seq as number;
 

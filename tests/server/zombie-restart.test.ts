@@ -9,27 +9,11 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import {
-  buildNodeServer,
-  http,
-  killAll,
-  makeTempDir,
-  removeTempDirs,
-  spawnServerUnreaped,
-  startServer,
-} from "../support/processes.ts";
+import { describe, expect, it } from "vitest";
+import { http, makeTempDir, spawnServerUnreaped, startServer } from "../support/processes.ts";
+import { useServerProcesses } from "../support/server-suite.ts";
 
-beforeAll(async () => {
-  await buildNodeServer();
-});
-afterEach(async () => {
-  await killAll();
-});
-afterAll(async () => {
-  await killAll();
-  await removeTempDirs();
-});
+useServerProcesses();
 
 /** The state letter in /proc/<pid>/stat: the field after the last ")" (comm may contain one). */
 function procState(pid: number): string | undefined {

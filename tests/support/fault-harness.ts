@@ -23,6 +23,7 @@ import {
   nodeSha256,
   type OpenFlags,
 } from "@dawsos/storage-fs";
+import { FaultyFs } from "@dawsos/storage-fs/testing";
 
 /** A small seed: two nodes, one edge. Its node ids never change in the tests. */
 export const SEED = {
@@ -334,6 +335,20 @@ export async function prepareTemplate(): Promise<Template> {
   if (store.journal.records !== 3)
     throw new Error(`template: journal has ${store.journal.records} records, not 3`);
   return { dir, ledger };
+}
+
+/**
+ * Opens a fresh copy of `template` as the writer (lock taken) over
+ * `TapFs → FaultyFs → serialFs → node:fs`, with a copy of its ledger: `faulty` injects the faults
+ * and logs every operation, `tap` lets a scenario act when a chosen file is opened.
+ */
+export async function openFaulty(template: Template, tag: string) {
+  const dir = await cloneDir(template.dir, tag);
+  const faulty = new FaultyFs(serialFs(nodeFsOps), { root: dir });
+  const tap = new TapFs(faulty);
+  const storage = await FsStorage.open(dir, { fs: tap, lock: true });
+  const store = await GraphStore.open(storage, storeOptions());
+  return { dir, faulty, tap, storage, store, ledger: template.ledger.clone() };
 }
 
 /**

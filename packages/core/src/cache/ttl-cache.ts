@@ -1,3 +1,4 @@
+import { LRUCache } from "lru-cache";
 import { ValidationError } from "../errors/errors.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
 
@@ -71,14 +72,17 @@ export interface TTLCacheFetchOptions {
  *
  * Expired entries are kept, not dropped, precisely so they can be served stale; they still count
  * towards `maxEntries` and are evicted like any other when they are the least recently used.
+ *
+ * Recency, eviction and expiry are `lru-cache`'s (its hit path is a Map lookup and an index-array
+ * move; it has no dependencies and runs on every runtime core supports). Its slots are allocated
+ * up front: `maxEntries` is memory reserved, not only a bound. An entry is in one of three states:
+ * fresh (`lru-cache` returns it from `get`/`has`), stale (`lru-cache` still holds it but hides it
+ * unless asked with `allowStale`), or evicted (gone).
  */
 export class TTLCache<V> {
   readonly #ttlMs: number;
-  readonly #maxEntries: number;
   readonly #clock: Clock;
-  readonly #onEvict: TTLCacheOptions["onEvict"];
-  /** Insertion order is recency order: the first key is the least recently used. */
-  readonly #entries = new Map<string, TTLEntry<V>>();
+  readonly #lru: LRUCache<string, TTLEntry<V>>;
   readonly #inflight = new Map<string, Promise<FetchResult<V>>>();
   readonly #stats = { hits: 0, misses: 0, stale_served: 0, inflight_joined: 0, evictions: 0 };
 
@@ -89,9 +93,29 @@ export class TTLCache<V> {
     if (!(Number.isInteger(max) && max >= 1))
       throw new ValidationError("maxEntries must be a positive integer");
     this.#ttlMs = options.ttlMs;
-    this.#maxEntries = max;
-    this.#clock = options.clock ?? systemClock;
-    this.#onEvict = options.onEvict;
+    const clock = options.clock ?? systemClock;
+    this.#clock = clock;
+    const onEvict = options.onEvict;
+    this.#lru = new LRUCache<string, TTLEntry<V>>({
+      max,
+      // lru-cache reads time through `perf.now()`. `Date.now()` is what the system clock's
+      // `now().getTime()` returns, without allocating a Date on every lookup.
+      perf: clock === systemClock ? Date : { now: () => clock.now().getTime() },
+      // Read the clock on every lookup. lru-cache's default (1) reuses a reading until a 1 ms
+      // timer clears it: a ManualClock's advance() would go unseen, and on Workers a timer left
+      // pending when the request ends may never fire (timers belong to the request), freezing
+      // time for this cache and every entry in it.
+      ttlResolution: 0,
+      // An expired entry stays until evicted: it is the stale-if-error fallback.
+      noDeleteOnStaleGet: true,
+      // After, not during, the set that evicted: `onEvict` then sees the cache with the new entry
+      // in it, as it did before lru-cache. Replacements ("set") and deletions are not evictions.
+      disposeAfter: (entry, key, reason) => {
+        if (reason !== "evict") return;
+        this.#stats.evictions++;
+        onEvict?.(key, entry);
+      },
+    });
   }
 
   get ttlMs(): number {
@@ -100,19 +124,25 @@ export class TTLCache<V> {
 
   /** Entries in memory, fresh or expired. */
   get size(): number {
-    return this.#entries.size;
+    return this.#lru.size;
   }
 
   #now(): number {
     return this.#clock.now().getTime();
   }
 
+  /** The entry under `key` even if expired; recency unchanged. */
+  #held(key: string): TTLEntry<V> | undefined {
+    // A fresh options object each time: lru-cache writes a `status` field into the one it is given.
+    return this.#lru.peek(key, { allowStale: true });
+  }
+
   /** The fresh value under `key` (counted as a hit or a miss), or `undefined`. */
   get(key: string): V | undefined {
-    const entry = this.#entries.get(key);
-    if (entry && this.#now() < entry.expiresAt) {
+    // Marks the entry most recently used only when it is fresh, as before.
+    const entry = this.#lru.get(key);
+    if (entry !== undefined) {
       this.#stats.hits++;
-      this.#touch(key, entry);
       return entry.value;
     }
     this.#stats.misses++;
@@ -121,13 +151,12 @@ export class TTLCache<V> {
 
   /** True when a fresh entry exists. Not counted, recency unchanged. */
   has(key: string): boolean {
-    const entry = this.#entries.get(key);
-    return entry !== undefined && this.#now() < entry.expiresAt;
+    return this.#lru.has(key);
   }
 
   /** The entry under `key`, fresh or expired. Not counted, recency unchanged. */
   peek(key: string): TTLEntry<V> | undefined {
-    return this.#entries.get(key);
+    return this.#held(key);
   }
 
   /** Stores `value` as the most recently used entry, evicting the least recently used past the bound. */
@@ -139,24 +168,17 @@ export class TTLCache<V> {
     const fetchedAt = options.fetchedAt ?? this.#now();
     const expiresAt = options.expiresAt ?? fetchedAt + (options.ttlMs ?? this.#ttlMs);
     const entry: TTLEntry<V> = { value, fetchedAt, expiresAt };
-    this.#entries.delete(key);
-    this.#entries.set(key, entry);
-    while (this.#entries.size > this.#maxEntries) {
-      const [oldestKey, oldest] = this.#entries.entries().next().value as [string, TTLEntry<V>];
-      this.#entries.delete(oldestKey);
-      this.#stats.evictions++;
-      this.#onEvict?.(oldestKey, oldest);
-    }
+    this.#lru.set(key, entry, lruExpiry(expiresAt));
     return entry;
   }
 
   delete(key: string): boolean {
-    return this.#entries.delete(key);
+    return this.#lru.delete(key);
   }
 
   /** Drops every entry (counters are kept). */
   clear(): void {
-    this.#entries.clear();
+    this.#lru.clear();
   }
 
   /**
@@ -169,10 +191,9 @@ export class TTLCache<V> {
     load: (previous: TTLEntry<V> | undefined) => Promise<Loaded<V>>,
     options: TTLCacheFetchOptions = {},
   ): Promise<FetchResult<V>> {
-    const entry = this.#entries.get(key);
-    if (entry && this.#now() < entry.expiresAt) {
+    const entry = this.#lru.get(key);
+    if (entry !== undefined) {
       this.#stats.hits++;
-      this.#touch(key, entry);
       // A literal, not a spread: this is the hot path of every cached lookup.
       return Promise.resolve({
         value: entry.value,
@@ -187,7 +208,7 @@ export class TTLCache<V> {
       this.#stats.inflight_joined++;
       return pending;
     }
-    const started = this.#load(key, entry, load, options).finally(() => this.#inflight.delete(key));
+    const started = this.#load(key, this.#held(key), load, options).finally(() => this.#inflight.delete(key));
     this.#inflight.set(key, started);
     return started;
   }
@@ -204,7 +225,7 @@ export class TTLCache<V> {
     } catch (error) {
       this.#stats.misses++;
       // Re-read: the entry may have been evicted or replaced while the load ran.
-      const fallback = this.#entries.get(key) ?? previous;
+      const fallback = this.#held(key) ?? previous;
       if (fallback && (options.staleIfError?.(error) ?? true)) {
         this.#stats.stale_served++;
         return { ...fallback, cached: true, stale: true };
@@ -224,12 +245,21 @@ export class TTLCache<V> {
 
   /** A copy of the counters. */
   stats(): CacheStats {
-    return { ...this.#stats, entries: this.#entries.size };
+    return { ...this.#stats, entries: this.#lru.size };
   }
+}
 
-  #touch(key: string, entry: TTLEntry<V>): void {
-    // Map keeps insertion order: re-inserting makes `key` the most recently used.
-    this.#entries.delete(key);
-    this.#entries.set(key, entry);
-  }
+/**
+ * lru-cache's TTL for an entry that is fresh while `now < expiresAt`.
+ *
+ * lru-cache calls an entry stale once `now - start > ttl`, and reads a `start` or `ttl` of 0 as
+ * "never expires". Clock readings are whole milliseconds (`Date#getTime`), so `now < expiresAt`
+ * holds exactly when `now <= deadline`, with `deadline = ceil(expiresAt) - 1`; `start = deadline
+ * - 1` and `ttl = 1` turn lru-cache's test into `now > deadline`, in integers (exact: every Date
+ * is a safe integer of milliseconds). An `expiresAt` of NaN compares false, i.e. always expired.
+ */
+function lruExpiry(expiresAt: number): { start: number; ttl: number } {
+  const deadline = Number.isNaN(expiresAt) ? Number.NEGATIVE_INFINITY : Math.ceil(expiresAt) - 1;
+  // `deadline - 1` is 0 only for a deadline 1 ms after 1970 began; shift both to keep start non-zero.
+  return deadline === 1 ? { start: -1, ttl: 2 } : { start: deadline - 1, ttl: 1 };
 }
