@@ -1,15 +1,17 @@
-import { NotFoundError, nodeMatchesQuery } from "@dawsos/core";
+import { NotFoundError } from "@dawsos/core";
+import { KnowledgeGraphReader } from "@dawsos/core/store";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { ApiEnv, AppDeps } from "../deps.ts";
 import { checkIfMatch, recordEtag } from "../etag.ts";
 import { jsonBody } from "../middleware/json-body.ts";
 import { body, errorResponses, json, writeErrorResponses } from "../openapi-helpers.ts";
-import { paginate } from "../pagination.ts";
+import { decodeCursor, encodeCursor } from "../pagination.ts";
 import { NeighborsQuery, NodeBody, NodeIdParam, NodePatchBody, NodeSchema, NodesQuery } from "../schemas.ts";
 
 /** Node routes: list/search, CRUD with ETags, influences, neighbours. */
 export function nodeRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
   const { store } = deps;
+  const reader = new KnowledgeGraphReader(() => store.graph);
   const requireNode = (id: string) => {
     const node = store.graph.getNode(id);
     if (!node) throw new NotFoundError(`node ${JSON.stringify(id)} does not exist`);
@@ -26,20 +28,14 @@ export function nodeRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
         ...errorResponses,
       },
     }),
-    (c) => {
+    async (c) => {
       const { type, q, limit, cursor } = c.req.valid("query");
-      const graph = store.graph;
-      const page = paginate(graph.sortedNodeIds(), cursor, limit, (id) => {
-        const node = graph.getNode(id);
-        if (
-          !node ||
-          (type !== undefined && node.type !== type) ||
-          (q !== undefined && !nodeMatchesQuery(node, q))
-        )
-          return undefined;
-        return node;
-      });
-      return c.json(page, 200);
+      // The reader reads synchronously when called (right after the refresh middleware).
+      const page = await reader.listNodes({ type, q, limit, cursor: cursor && decodeCursor(cursor) });
+      return c.json(
+        { items: page.items, next_cursor: page.nextCursor && encodeCursor(page.nextCursor) },
+        200,
+      );
     },
   );
 
