@@ -1,6 +1,7 @@
+import { KnowledgeGraphReader } from "@dawsos/core/store";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { cors } from "hono/cors";
-import type { ApiEnv, AppDeps } from "./deps.ts";
+import type { ApiEnv, AppDeps, RouteDeps } from "./deps.ts";
 import { errorBody, errorResponse } from "./errors.ts";
 import { auth } from "./middleware/auth.ts";
 import { limitBody } from "./middleware/body-limit.ts";
@@ -29,6 +30,8 @@ const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
  * the apps pass in a graph service (`GraphStore` or `BucketGraphStore`) and serve `app.fetch`.
  */
 export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
+  const reader = deps.reader ?? new KnowledgeGraphReader(() => deps.store.graph);
+  const routeDeps: RouteDeps = { ...deps, reader };
   const app = new OpenAPIHono<ApiEnv>({
     // zod failures become the SPEC envelope with the issues in `details`.
     defaultHook: (result, c) => {
@@ -70,26 +73,16 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
   app.use("/api/*", refresh(deps.store));
   app.use("/health", refresh(deps.store));
 
-  app.get("/health", (c) =>
-    c.json({
-      status: "ok",
-      version: deps.version,
-      storage: deps.storageKind,
-      graph: {
-        nodes: deps.store.graph.nodeCount,
-        edges: deps.store.graph.edgeCount,
-        patterns: deps.store.graph.patternCount,
-        seq: deps.store.graph.seq,
-      },
-    }),
+  app.get("/health", async (c) =>
+    c.json({ status: "ok", version: deps.version, storage: deps.storageKind, graph: await reader.counts() }),
   );
 
-  graphRoutes(app, deps);
-  nodeRoutes(app, deps);
-  edgeRoutes(app, deps);
-  patternRoutes(app, deps);
-  adminRoutes(app, deps);
-  sessionRoutes(app, deps);
+  graphRoutes(app, routeDeps);
+  nodeRoutes(app, routeDeps);
+  edgeRoutes(app, routeDeps);
+  patternRoutes(app, routeDeps);
+  adminRoutes(app, routeDeps);
+  sessionRoutes(app, routeDeps);
   // Optional capabilities: their routes exist only when the composition root provides them.
   if (deps.history) workflowHistoryRoutes(app, deps.history);
   if (deps.workflows) workflowRoutes(app, deps.workflows);

@@ -1,4 +1,5 @@
 import type { GraphService, MarketData, SessionStore, WorkflowEngine, WorkflowHistory } from "@dawsos/core";
+import type { GraphReader } from "@dawsos/core/store";
 
 /** What the app needs from its composition root (the Node server or the Worker). */
 export interface AppDeps {
@@ -7,6 +8,11 @@ export interface AppDeps {
    * over R2). The app calls `refresh()` once per request before reading `graph`.
    */
   store: GraphService;
+  /**
+   * How the read routes read the graph. Default: a `KnowledgeGraphReader` over `store.graph`. A
+   * store that keeps the graph in tables (the SQLite `GraphObject`) is its own reader.
+   */
+  reader?: GraphReader;
   sessions: SessionStore;
   /** Serves `GET /api/workflows/history` when present. */
   history?: WorkflowHistory;
@@ -58,3 +64,6 @@ export interface RequestLogEntry {
 export interface ApiEnv {
   Variables: { requestId: string; jsonBody?: unknown };
 }
+
+/** What the route modules get: the deps with the reader resolved. */
+export type RouteDeps = AppDeps & { reader: GraphReader };

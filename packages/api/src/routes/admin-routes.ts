@@ -1,12 +1,12 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import type { ApiEnv, AppDeps } from "../deps.ts";
+import type { ApiEnv, RouteDeps } from "../deps.ts";
 import { jsonBody } from "../middleware/json-body.ts";
 import { body, errorResponses, json, writeErrorResponses } from "../openapi-helpers.ts";
 import { BackupSchema, BatchBody, TimestampIdParam } from "../schemas.ts";
 import { restoreRoute } from "./restore-route.ts";
 
 /** Batch writes and backups. */
-export function adminRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
+export function adminRoutes(app: OpenAPIHono<ApiEnv>, deps: RouteDeps): void {
   const { store } = deps;
 
   app.openapi(

@@ -1,14 +1,14 @@
-import { type GraphEdge, NotFoundError } from "@dawsos/core";
+import { NotFoundError } from "@dawsos/core";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import type { ApiEnv, AppDeps } from "../deps.ts";
+import type { ApiEnv, RouteDeps } from "../deps.ts";
 import { jsonBody } from "../middleware/json-body.ts";
 import { body, errorResponses, json, writeErrorResponses } from "../openapi-helpers.ts";
-import { paginate } from "../pagination.ts";
+import { decodeCursor, encodeCursor } from "../pagination.ts";
 import { EdgeBody, EdgeSchema, EdgesQuery, NodeIdParam, PathsQuery } from "../schemas.ts";
 
 /** Edge routes and path search. */
-export function edgeRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
-  const { store } = deps;
+export function edgeRoutes(app: OpenAPIHono<ApiEnv>, deps: RouteDeps): void {
+  const { store, reader } = deps;
 
   app.openapi(
     createRoute({
@@ -20,31 +20,12 @@ export function edgeRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
         ...errorResponses,
       },
     }),
-    (c) => {
+    async (c) => {
       const { from, to, type, limit, cursor } = c.req.valid("query");
-      const graph = store.graph;
-      const keep = (edge: GraphEdge | undefined) =>
-        edge &&
-        (from === undefined || edge.from === from) &&
-        (to === undefined || edge.to === to) &&
-        (type === undefined || edge.type === type)
-          ? edge
-          : undefined;
-      // With an endpoint given, page over that node's adjacency instead of every edge.
-      const ids =
-        from !== undefined
-          ? graph
-              .outEdges(from)
-              .map((e) => e.id)
-              .sort()
-          : to !== undefined
-            ? graph
-                .inEdges(to)
-                .map((e) => e.id)
-                .sort()
-            : graph.sortedEdgeIds();
+      // With an endpoint given, the reader pages over that node's adjacency, not every edge.
+      const page = await reader.listEdges({ from, to, type, limit, cursor: cursor && decodeCursor(cursor) });
       return c.json(
-        paginate(ids, cursor, limit, (id) => keep(graph.getEdge(id))),
+        { items: page.items, next_cursor: page.nextCursor && encodeCursor(page.nextCursor) },
         200,
       );
     },
@@ -70,9 +51,9 @@ export function edgeRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
       request: { params: NodeIdParam },
       responses: { 200: json(EdgeSchema, "the edge"), ...errorResponses },
     }),
-    (c) => {
+    async (c) => {
       const { id } = c.req.valid("param");
-      const edge = store.graph.getEdge(id);
+      const edge = await reader.getEdge(id);
       if (!edge) throw new NotFoundError(`edge ${JSON.stringify(id)} does not exist`);
       return c.json(edge, 200);
     },
@@ -104,12 +85,13 @@ export function edgeRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
         ...errorResponses,
       },
     }),
-    (c) => {
+    async (c) => {
       const { from, to, max_depth } = c.req.valid("query");
-      for (const id of [from, to]) {
-        if (!store.graph.hasNode(id)) throw new NotFoundError(`node ${JSON.stringify(id)} does not exist`);
-      }
-      return c.json(store.graph.paths(from, to, { maxDepth: max_depth, limit: 20 }), 200);
+      // Both lookups start before any await, so they read one state.
+      const [a, b] = await Promise.all([reader.getNode(from), reader.getNode(to)]);
+      if (!a) throw new NotFoundError(`node ${JSON.stringify(from)} does not exist`);
+      if (!b) throw new NotFoundError(`node ${JSON.stringify(to)} does not exist`);
+      return c.json(await reader.paths(from, to, { maxDepth: max_depth, limit: 20 }), 200);
     },
   );
 }

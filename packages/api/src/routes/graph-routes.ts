@@ -1,6 +1,6 @@
 import { captureSnapshot, documentText } from "@dawsos/core";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import type { ApiEnv, AppDeps } from "../deps.ts";
+import type { ApiEnv, RouteDeps } from "../deps.ts";
 import { checkIfMatch, graphEtag } from "../etag.ts";
 import { jsonBody } from "../middleware/json-body.ts";
 import { body, errorResponses, json, writeErrorResponses } from "../openapi-helpers.ts";
@@ -10,7 +10,7 @@ import { graphStats, restoreRoute } from "./restore-route.ts";
 const encoder = new TextEncoder();
 
 /** Whole-graph routes: document, stats, save/versions, integrity. */
-export function graphRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
+export function graphRoutes(app: OpenAPIHono<ApiEnv>, deps: RouteDeps): void {
   const { store } = deps;
   const stats = () => graphStats(store);
 

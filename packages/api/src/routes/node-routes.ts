@@ -1,7 +1,6 @@
 import { NotFoundError } from "@dawsos/core";
-import { KnowledgeGraphReader } from "@dawsos/core/store";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import type { ApiEnv, AppDeps } from "../deps.ts";
+import type { ApiEnv, RouteDeps } from "../deps.ts";
 import { checkIfMatch, recordEtag } from "../etag.ts";
 import { jsonBody } from "../middleware/json-body.ts";
 import { body, errorResponses, json, writeErrorResponses } from "../openapi-helpers.ts";
@@ -9,11 +8,10 @@ import { decodeCursor, encodeCursor } from "../pagination.ts";
 import { NeighborsQuery, NodeBody, NodeIdParam, NodePatchBody, NodeSchema, NodesQuery } from "../schemas.ts";
 
 /** Node routes: list/search, CRUD with ETags, influences, neighbours. */
-export function nodeRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
-  const { store } = deps;
-  const reader = new KnowledgeGraphReader(() => store.graph);
-  const requireNode = (id: string) => {
-    const node = store.graph.getNode(id);
+export function nodeRoutes(app: OpenAPIHono<ApiEnv>, deps: RouteDeps): void {
+  const { store, reader } = deps;
+  const requireNode = async (id: string) => {
+    const node = await reader.getNode(id);
     if (!node) throw new NotFoundError(`node ${JSON.stringify(id)} does not exist`);
     return node;
   };
@@ -46,8 +44,8 @@ export function nodeRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
       request: { params: NodeIdParam },
       responses: { 200: json(NodeSchema, "the node, with ETag"), ...errorResponses },
     }),
-    (c) => {
-      const node = requireNode(c.req.valid("param").id);
+    async (c) => {
+      const node = await requireNode(c.req.valid("param").id);
       return c.json(node, 200, { ETag: recordEtag(node) });
     },
   );
@@ -135,10 +133,10 @@ export function nodeRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
         ...errorResponses,
       },
     }),
-    (c) => {
+    async (c) => {
       const { id } = c.req.valid("param");
-      requireNode(id);
-      return c.json(store.graph.influences(id), 200);
+      await requireNode(id);
+      return c.json(await reader.influences(id), 200);
     },
   );
 
@@ -152,11 +150,11 @@ export function nodeRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
         ...errorResponses,
       },
     }),
-    (c) => {
+    async (c) => {
       const { id } = c.req.valid("param");
       const { direction, depth, edge_type } = c.req.valid("query");
-      requireNode(id);
-      return c.json(store.graph.neighbors(id, { direction, depth, edgeType: edge_type }), 200);
+      await requireNode(id);
+      return c.json(await reader.neighbors(id, { direction, depth, edgeType: edge_type }), 200);
     },
   );
 }

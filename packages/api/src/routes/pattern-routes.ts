@@ -1,13 +1,13 @@
 import { NotFoundError, nullProto, type Pattern } from "@dawsos/core";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import type { ApiEnv, AppDeps } from "../deps.ts";
+import type { ApiEnv, RouteDeps } from "../deps.ts";
 import { jsonBody } from "../middleware/json-body.ts";
 import { body, errorResponses, json, writeErrorResponses } from "../openapi-helpers.ts";
 import { NodeIdParam, NodeSchema, PatternBody, PatternTypeParam } from "../schemas.ts";
 
 /** Pattern routes: CRUD, evaluation, nodes by pattern type. */
-export function patternRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
-  const { store } = deps;
+export function patternRoutes(app: OpenAPIHono<ApiEnv>, deps: RouteDeps): void {
+  const { store, reader } = deps;
 
   app.openapi(
     createRoute({
@@ -15,9 +15,9 @@ export function patternRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
       path: "/api/patterns",
       responses: { 200: json(z.record(z.string(), PatternBody), "map of patterns"), ...errorResponses },
     }),
-    (c) => {
+    async (c) => {
       const all = nullProto<Pattern>();
-      for (const [id, pattern] of store.graph.patterns()) all[id] = pattern;
+      for (const [id, pattern] of await reader.patterns()) all[id] = pattern;
       return c.json(all, 200);
     },
   );
@@ -29,7 +29,7 @@ export function patternRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
       path: "/api/patterns/evaluate",
       responses: { 200: json(z.array(z.unknown()), "evaluation of every pattern"), ...errorResponses },
     }),
-    (c) => c.json(store.graph.evaluatePatterns(), 200),
+    async (c) => c.json(await reader.evaluatePatterns(), 200),
   );
 
   app.openapi(
@@ -42,7 +42,7 @@ export function patternRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
         ...errorResponses,
       },
     }),
-    (c) => c.json(store.graph.nodesByPatternType(c.req.valid("param").type), 200),
+    async (c) => c.json(await reader.nodesByPatternType(c.req.valid("param").type), 200),
   );
 
   app.openapi(
@@ -52,9 +52,9 @@ export function patternRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
       request: { params: NodeIdParam },
       responses: { 200: json(PatternBody, "the pattern"), ...errorResponses },
     }),
-    (c) => {
+    async (c) => {
       const { id } = c.req.valid("param");
-      const pattern = store.graph.getPattern(id);
+      const pattern = await reader.getPattern(id);
       if (!pattern) throw new NotFoundError(`pattern ${JSON.stringify(id)} does not exist`);
       return c.json(pattern, 200);
     },

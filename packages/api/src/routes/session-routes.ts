@@ -1,10 +1,10 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import type { ApiEnv, AppDeps } from "../deps.ts";
+import type { ApiEnv, RouteDeps } from "../deps.ts";
 import { body, errorResponses, json, writeErrorResponses } from "../openapi-helpers.ts";
 import { ChatMessageSchema, MessageBody, SessionIdParam, SessionSchema } from "../schemas.ts";
 
 /** Sessions with persisted chat history. */
-export function sessionRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
+export function sessionRoutes(app: OpenAPIHono<ApiEnv>, deps: RouteDeps): void {
   const { sessions } = deps;
 
   app.openapi(
