@@ -302,5 +302,18 @@ describe("GraphStore: nothing acknowledged is lost, nothing unacknowledged is se
     expect((await again.verify()).ok).toBe(false);
     expect(await again.acknowledgeRecovery()).toBe(1);
     expect((await again.verify()).ok).toBe(true);
+    // A second recovery acknowledged in the same second keeps the first acknowledged record.
+    const graph2 = (await storage.get("graph.json"))!.body.slice();
+    graph2[60] = graph2[60]! ^ 0x04;
+    await storage.put("graph.json", graph2);
+    await again.close();
+    const third = await open();
+    expect(third.recovery).not.toBeNull();
+    expect(await third.acknowledgeRecovery()).toBe(1);
+    const acknowledged = await storage.list("recovery/acknowledged-");
+    expect(acknowledged.map((o) => o.key).sort()).toEqual([
+      "recovery/acknowledged-20260304_050607-2.json",
+      "recovery/acknowledged-20260304_050607.json",
+    ]);
   });
 });

@@ -28,7 +28,7 @@ import {
 } from "./recovery-report.ts";
 import { writeSnapshotTo } from "./snapshot-io.ts";
 import { GRAPH_KEY, JOURNAL_KEY, SEED_KEY } from "./storage-keys.ts";
-import { assertTimestampId, timestampId } from "./timestamp-ids.ts";
+import { assertTimestampId } from "./timestamp-ids.ts";
 import { type IntegrityReport, verifyStorage, withRecoveries } from "./verify-storage.ts";
 
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -481,7 +481,7 @@ export class GraphStore extends GraphMutations implements GraphService {
    */
   async acknowledgeRecovery(): Promise<number> {
     this.#journal();
-    return this.#admin.run(() => acknowledgeRecoveries(this.storage, timestampId(this.#clock.now())));
+    return this.#admin.run(() => acknowledgeRecoveries(this.storage, this.#clock.now()));
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { StorageAdapter } from "../storage/adapter.ts";
+import { nextTimestampId } from "./timestamp-ids.ts";
 
 /** What open did when `graph.json` or `graph.journal` was damaged or missing (SPEC section 6). */
 export interface RecoveryReport {
@@ -61,13 +62,16 @@ export async function recordRecovery(storage: StorageAdapter, report: RecoveryRe
 
 /**
  * Acknowledges every pending report: they move to `recovery/acknowledged-<id>.json` (kept for
- * the record, never read again). Returns how many there were.
+ * the record, never read again), with an id unique even for two acknowledgements in one second.
+ * Returns how many there were.
  */
-export async function acknowledgeRecoveries(storage: StorageAdapter, id: string): Promise<number> {
+export async function acknowledgeRecoveries(storage: StorageAdapter, at: Date): Promise<number> {
   const stored = await storage.get(RECOVERY_REPORTS_KEY);
   if (!stored) return 0;
   const count = (await readPendingRecoveries(storage)).length;
-  await storage.put(`recovery/acknowledged-${id}.json`, stored.body);
+  const prefix = "recovery/acknowledged-";
+  const taken = (await storage.list(prefix)).map((o) => o.key.slice(prefix.length, -".json".length));
+  await storage.put(`${prefix}${nextTimestampId(at, taken)}.json`, stored.body);
   await storage.delete(RECOVERY_REPORTS_KEY);
   return count;
 }
