@@ -1,4 +1,4 @@
-import { KnowledgeGraphReader } from "@dawsos/core/store";
+import { graphReaderOf } from "@dawsos/core/store";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { cors } from "hono/cors";
 import type { ApiEnv, AppDeps, RouteDeps } from "./deps.ts";
@@ -27,10 +27,10 @@ const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
 
 /**
  * The DawsOS HTTP API (SPEC section 5) as one Hono app. It knows nothing of Node or Workers:
- * the apps pass in a graph service (`GraphStore` or `BucketGraphStore`) and serve `app.fetch`.
+ * the apps pass in a graph service (`GraphStore` or `SqliteGraphStore`) and serve `app.fetch`.
  */
 export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
-  const reader = deps.reader ?? new KnowledgeGraphReader(() => deps.store.graph);
+  const reader = deps.reader ?? graphReaderOf(deps.store);
   const routeDeps: RouteDeps = { ...deps, reader };
   const app = new OpenAPIHono<ApiEnv>({
     // zod failures become the SPEC envelope with the issues in `details`.

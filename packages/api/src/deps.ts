@@ -1,16 +1,17 @@
-import type { GraphService, MarketData, SessionStore, WorkflowEngine, WorkflowHistory } from "@dawsos/core";
-import type { GraphReader } from "@dawsos/core/store";
+import type { MarketData, SessionStore, WorkflowEngine, WorkflowHistory } from "@dawsos/core";
+import type { AnyGraphService, GraphReader } from "@dawsos/core/store";
 
 /** What the app needs from its composition root (the Node server or the Worker). */
 export interface AppDeps {
   /**
-   * The graph: `GraphStore` (Node, single writer) or `BucketGraphStore` (Workers, many writers
-   * over R2). The app calls `refresh()` once per request before reading `graph`.
+   * The graph: `GraphStore` (Node: journal and snapshot files, the graph in memory) or
+   * `SqliteGraphStore` (the Worker's `GraphObject` Durable Object: the graph in SQLite tables,
+   * read lazily). The app calls `refresh()` once per request before reading.
    */
-  store: GraphService;
+  store: AnyGraphService;
   /**
-   * How the read routes read the graph. Default: a `KnowledgeGraphReader` over `store.graph`. A
-   * store that keeps the graph in tables (the SQLite `GraphObject`) is its own reader.
+   * How the routes read the graph. Default: `graphReaderOf(store)` (a `KnowledgeGraphReader`
+   * over `store.graph`, or the store itself when it keeps the graph in tables).
    */
   reader?: GraphReader;
   sessions: SessionStore;

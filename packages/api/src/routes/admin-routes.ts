@@ -51,7 +51,7 @@ export function adminRoutes(app: OpenAPIHono<ApiEnv>, deps: RouteDeps): void {
       ),
   );
 
-  restoreRoute(app, store, {
+  restoreRoute(app, deps, {
     path: "/api/backups/{id}/restore",
     description: "restored (the previous state was backed up first)",
     restore: (id) => store.restoreBackup(id),

@@ -1,4 +1,4 @@
-import { captureSnapshot, documentText } from "@dawsos/core";
+import type { DocumentInfo } from "@dawsos/core/store";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { ApiEnv, RouteDeps } from "../deps.ts";
 import { checkIfMatch, graphEtag } from "../etag.ts";
@@ -11,8 +11,8 @@ const encoder = new TextEncoder();
 
 /** Whole-graph routes: document, stats, save/versions, integrity. */
 export function graphRoutes(app: OpenAPIHono<ApiEnv>, deps: RouteDeps): void {
-  const { store } = deps;
-  const stats = () => graphStats(store);
+  const { store, reader } = deps;
+  const stats = () => graphStats(reader);
 
   app.openapi(
     createRoute({
@@ -21,20 +21,30 @@ export function graphRoutes(app: OpenAPIHono<ApiEnv>, deps: RouteDeps): void {
       summary: "The whole graph document (SPEC section 4), streamed",
       responses: { 200: json(AnyJson, "graph document with ETag"), ...errorResponses },
     }),
-    () => {
-      // Streamed from an immutable snapshot view: no whole-document string is built.
-      const snapshot = captureSnapshot(store.graph);
-      const chunks = documentText(snapshot);
+    async () => {
+      // Streamed as the client reads, from one snapshot (an immutable view in memory, or the
+      // tables with writers held): no whole-document string is built. The first chunk is
+      // pulled before answering: it fixes the snapshot, whose `seq` is the ETag.
+      const info: DocumentInfo = {};
+      const chunks = reader.document(info)[Symbol.asyncIterator]();
+      const first = await chunks.next();
       const stream = new ReadableStream<Uint8Array>({
-        pull(controller) {
-          const next = chunks.next();
+        start(controller) {
+          if (first.done) controller.close();
+          else controller.enqueue(encoder.encode(first.value));
+        },
+        async pull(controller) {
+          const next = await chunks.next();
           if (next.done) controller.close();
           else controller.enqueue(encoder.encode(next.value));
+        },
+        async cancel() {
+          await chunks.return?.();
         },
       });
       return new Response(stream, {
         status: 200,
-        headers: { "content-type": "application/json; charset=utf-8", etag: graphEtag(snapshot.seq) },
+        headers: { "content-type": "application/json; charset=utf-8", etag: graphEtag(info.seq ?? 0) },
       }) as never;
     },
   );
@@ -52,7 +62,7 @@ export function graphRoutes(app: OpenAPIHono<ApiEnv>, deps: RouteDeps): void {
       await store.replaceGraph(jsonBody<unknown>(c), {
         precondition: (graph) => checkIfMatch(ifMatch, graphEtag(graph.seq)),
       });
-      return c.json(stats(), 200);
+      return c.json(await stats(), 200);
     },
   );
 
@@ -62,7 +72,7 @@ export function graphRoutes(app: OpenAPIHono<ApiEnv>, deps: RouteDeps): void {
       path: "/api/graph/stats",
       responses: { 200: json(StatsSchema, "graph statistics"), ...errorResponses },
     }),
-    (c) => c.json(stats(), 200),
+    async (c) => c.json(await stats(), 200),
   );
 
   app.openapi(
@@ -93,7 +103,7 @@ export function graphRoutes(app: OpenAPIHono<ApiEnv>, deps: RouteDeps): void {
     async (c) => c.json(await store.listVersions(), 200),
   );
 
-  restoreRoute(app, store, {
+  restoreRoute(app, deps, {
     path: "/api/graph/versions/{id}/restore",
     description: "stats of the restored graph",
     restore: (id) => store.restoreVersion(id),

@@ -1,13 +1,16 @@
-import type { GraphService, GraphStats } from "@dawsos/core";
+import type { GraphStats } from "@dawsos/core";
+import type { AnyGraphService, GraphReader } from "@dawsos/core/store";
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { ApiEnv } from "../deps.ts";
 import { json, writeErrorResponses } from "../openapi-helpers.ts";
 import { StatsSchema, TimestampIdParam } from "../schemas.ts";
 
 /** SPEC's stats body: the graph's statistics (without the derived average) and its `seq`. */
-export function graphStats(store: GraphService) {
-  const { avg_connections: _derived, ...rest } = store.graph.stats();
-  return { ...rest, seq: store.graph.seq };
+export async function graphStats(reader: GraphReader) {
+  // Both reads run before the first await inside them completes: one state of the graph.
+  const [stats, seq] = await Promise.all([reader.stats(), reader.seq()]);
+  const { avg_connections: _derived, ...rest } = stats;
+  return { ...rest, seq };
 }
 
 /**
@@ -16,7 +19,7 @@ export function graphStats(store: GraphService) {
  */
 export function restoreRoute(
   app: OpenAPIHono<ApiEnv>,
-  store: GraphService,
+  { store, reader }: { store: AnyGraphService; reader: GraphReader },
   route: { path: string; description: string; restore: (id: string) => Promise<GraphStats> },
 ): void {
   app.openapi(
@@ -30,7 +33,7 @@ export function restoreRoute(
       await route.restore(c.req.valid("param").id);
       // Read after any group in flight settles: acknowledged state only.
       await store.refresh();
-      return c.json(graphStats(store), 200);
+      return c.json(await graphStats(reader), 200);
     },
   );
 }

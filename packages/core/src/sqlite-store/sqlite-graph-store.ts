@@ -12,6 +12,7 @@ import { investmentFrameworkSeed } from "../seed/investment-framework.ts";
 import type { StorageAdapter } from "../storage/adapter.ts";
 import { type ArchiveEvent, type DocumentSource, GraphArchive } from "../store/archive.ts";
 import type {
+  DocumentInfo,
   EdgeListQuery,
   GraphCounts,
   LazyGraphService,
@@ -268,16 +269,17 @@ export class SqliteGraphStore extends GraphMutations implements LazyGraphService
    * to `exportHoldMs`). If the graph changes anyway, the next chunk throws `ConflictError`:
    * never a document mixing two versions.
    */
-  document(): AsyncGenerator<string> {
-    return this.#documentChunks({});
+  document(info: DocumentInfo = {}): AsyncGenerator<string> {
+    return this.#documentChunks({}, info);
   }
 
-  async *#documentChunks(result: { checksum?: string }): AsyncGenerator<string> {
+  async *#documentChunks(result: { checksum?: string }, info: DocumentInfo = {}): AsyncGenerator<string> {
     const release = this.#gate.hold();
     try {
       const sql = this.#db.sql;
       const live = liveSet(sql);
       const seq = readSeq(sql);
+      info.seq = seq;
       const text = documentText(tableSnapshot(this.#reads(), seq), this.#hasher, result);
       for (;;) {
         if (liveSet(sql) !== live || readSeq(sql) !== seq) {

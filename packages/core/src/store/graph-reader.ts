@@ -38,6 +38,11 @@ export interface EdgeListQuery {
   cursor?: string;
 }
 
+/** Filled in by `GraphReader.document` once the document's snapshot is taken. */
+export interface DocumentInfo {
+  seq?: number;
+}
+
 /** What `/health` shows. */
 export interface GraphCounts {
   nodes: number;
@@ -79,8 +84,10 @@ export interface GraphReader {
   /**
    * The whole document (SPEC section 4) as text chunks, in the canonical line layout of
    * `documentText` (so the trailer's checksum verifies), produced as the consumer pulls.
+   * `info.seq` is set to the document's `seq` before its first chunk is produced (an HTTP
+   * response needs it for its `ETag` before the body).
    */
-  document(): AsyncIterable<string>;
+  document(info?: DocumentInfo): AsyncIterable<string>;
 }
 
 /**

@@ -4,7 +4,12 @@ export * from "./backup-inventory.ts";
 export * from "./graph-reader.ts";
 export type * from "./graph-service.ts";
 export * from "./graph-store.ts";
-export { KnowledgeGraphReader, keysetPage } from "./knowledge-graph-reader.ts";
+export {
+  type AnyGraphService,
+  graphReaderOf,
+  KnowledgeGraphReader,
+  keysetPage,
+} from "./knowledge-graph-reader.ts";
 export { type LoadedGraph, loadGraphBytes } from "./load-graph.ts";
 export * from "./mutations.ts";
 export { RECOVERY_REPORTS_KEY, readPendingRecoveries } from "./recovery-report.ts";

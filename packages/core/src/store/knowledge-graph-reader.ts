@@ -4,15 +4,29 @@ import type { Influence, KnowledgeGraph } from "../graph/knowledge-graph.ts";
 import type { Neighborhood, NeighborOptions, PathOptions, WeightedPath } from "../graph/traversal.ts";
 import type { GraphEdge, GraphNode, GraphStats, Pattern } from "../graph/types.ts";
 import type { HasherFactory } from "../integrity/sha256.ts";
+import type { GraphService } from "./graph-service.ts";
 import {
+  type DocumentInfo,
   type EdgeListQuery,
   type GraphCounts,
   type GraphReader,
+  type LazyGraphService,
   type NodeListQuery,
   nodeMatchesQuery,
   type Page,
   pageLimit,
 } from "./graph-reader.ts";
+
+/** A store of either kind: one that holds its graph in memory, or one that is its own reader. */
+export type AnyGraphService = GraphService | LazyGraphService;
+
+/**
+ * How to read `store`: a store that keeps its graph in memory (`graph`) is read through a
+ * `KnowledgeGraphReader` that follows it (across restores); a lazy store is its own reader.
+ */
+export function graphReaderOf(store: AnyGraphService): GraphReader {
+  return "graph" in store ? new KnowledgeGraphReader(() => store.graph) : store;
+}
 
 /**
  * `GraphReader` over an in-memory `KnowledgeGraph` (the Node store's `graph`): a thin wrapper,
@@ -119,8 +133,10 @@ export class KnowledgeGraphReader implements GraphReader {
     return this.#graph().nodesByPatternType(type);
   }
 
-  async *document(): AsyncGenerator<string> {
-    yield* documentText(captureSnapshot(this.#graph()), this.#hasher);
+  async *document(info: DocumentInfo = {}): AsyncGenerator<string> {
+    const snapshot = captureSnapshot(this.#graph());
+    info.seq = snapshot.seq;
+    yield* documentText(snapshot, this.#hasher);
   }
 }
 

@@ -4,7 +4,7 @@ import { verifyCanonicalBytes } from "../format/verify-document.ts";
 import { canonicalJson } from "../integrity/canonical-json.ts";
 import type { GraphReader, LazyGraphService } from "../store/graph-reader.ts";
 import type { GraphService } from "../store/graph-service.ts";
-import { KnowledgeGraphReader } from "../store/knowledge-graph-reader.ts";
+import { graphReaderOf } from "../store/knowledge-graph-reader.ts";
 import { ManualClock } from "../util/clock.ts";
 
 /**
@@ -59,7 +59,7 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
 
 /** How the suite reads a service: its own `GraphReader`, or one over its in-memory graph. */
 export function readerOf(service: ContractService): GraphReader {
-  return "graph" in service ? new KnowledgeGraphReader(() => service.graph) : service;
+  return graphReaderOf(service);
 }
 
 /** The whole document text, as `GET /api/graph` or an export would produce it. */

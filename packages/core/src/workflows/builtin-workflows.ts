@@ -3,7 +3,8 @@ import type { MarketData } from "../data/market-data.ts";
 import { NotFoundError } from "../errors/errors.ts";
 import type { BatchOp } from "../format/schemas.ts";
 import type { GraphNode, JsonObject } from "../graph/types.ts";
-import type { GraphService } from "../store/graph-service.ts";
+import type { GraphReader } from "../store/graph-reader.ts";
+import { type AnyGraphService, graphReaderOf } from "../store/knowledge-graph-reader.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
 import {
   type ActionContext,
@@ -14,7 +15,8 @@ import {
 
 /** What the built-in actions work on. */
 export interface BuiltinWorkflowDeps {
-  store: GraphService;
+  /** Where the actions write (either kind of store; read through `graphReaderOf`). */
+  store: AnyGraphService;
   market: MarketData;
   clock?: Clock;
   /** Upstream calls in flight at once during a refresh. Default 4. */
@@ -64,17 +66,41 @@ export function registerBuiltinWorkflows(engine: WorkflowEngine, deps: BuiltinWo
   const clock = deps.clock ?? systemClock;
   const concurrency = deps.concurrency ?? 4;
   const regimeNode = deps.regimeNode ?? "ECONOMIC_REGIME";
+  const graph: GraphAccess = { store: deps.store, reader: graphReaderOf(deps.store) };
   engine.actions
-    .register("data_harvester", "refresh_indicators", () =>
-      refreshIndicators(deps.store, deps.market, concurrency),
-    )
-    .register("data_harvester", "refresh_quotes", () => refreshQuotes(deps.store, deps.market, concurrency))
-    .register("pattern_spotter", "regime_check", () => regimeCheck(deps.store, regimeNode, clock))
+    .register("data_harvester", "refresh_indicators", () => refreshIndicators(graph, deps.market, concurrency))
+    .register("data_harvester", "refresh_quotes", () => refreshQuotes(graph, deps.market, concurrency))
+    .register("pattern_spotter", "regime_check", () => regimeCheck(graph, regimeNode, clock))
     .register("claude", "summarize_briefing", (_params, context) =>
-      summarizeBriefing(deps.store, regimeNode, context),
+      summarizeBriefing(graph.reader, regimeNode, context),
     );
   for (const workflow of builtinWorkflows) engine.register(workflow);
   return engine;
+}
+
+/**
+ * The store the actions write to and how they read it: by id, by page and by index, never the
+ * whole graph at once (the Durable Object's store keeps it in tables, not in memory).
+ */
+interface GraphAccess {
+  store: AnyGraphService;
+  reader: GraphReader;
+}
+
+/** Every node of a listing (`type` filter or none), page by page, kept when `keep` says so. */
+async function collectNodes(
+  reader: GraphReader,
+  keep: (node: GraphNode) => boolean,
+  type?: string,
+): Promise<GraphNode[]> {
+  const kept: GraphNode[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await reader.listNodes({ type, limit: 1000, cursor });
+    for (const node of page.items) if (keep(node)) kept.push(node);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor !== undefined);
+  return kept;
 }
 
 interface Failure extends JsonObject {
@@ -90,7 +116,7 @@ interface Failure extends JsonObject {
  * be fetched at all, the first error fails the step.
  */
 async function refresh(
-  store: GraphService,
+  { store, reader }: GraphAccess,
   targets: readonly GraphNode[],
   concurrency: number,
   fetch: (node: GraphNode) => Promise<{ patch: JsonObject; stale: boolean }>,
@@ -114,25 +140,26 @@ async function refresh(
       continue;
     }
     if (outcome.stale) stale.push(outcome.node.id);
-    const current = store.graph.getNode(outcome.node.id);
+    const current = await reader.getNode(outcome.node.id);
     if (!current) continue; // deleted while we fetched: nothing to refresh
     if (Object.entries(outcome.patch).every(([k, v]) => current.data[k] === v)) unchanged++;
     else ops.push({ op: "patch_node", id: current.id, data: outcome.patch });
   }
   if (targets.length > 0 && failed.length === targets.length) throw firstError;
-  const { seq } = ops.length > 0 ? await store.applyBatch(ops) : { seq: store.graph.seq };
+  const { seq } = ops.length > 0 ? await store.applyBatch(ops) : { seq: await reader.seq() };
   return { updated: ops.map((op) => op.id), unchanged, stale, failed, seq };
 }
 
 /** `refresh_indicators`: `data.value`/`data.as_of` from FRED for every node with `data.series_id`. */
 async function refreshIndicators(
-  store: GraphService,
+  graph: GraphAccess,
   market: MarketData,
   concurrency: number,
 ): Promise<JsonObject> {
-  const targets = sortById([...store.graph.nodes()].filter((n) => typeof n.data.series_id === "string"));
+  // Listings come in id order.
+  const targets = await collectNodes(graph.reader, (n) => typeof n.data.series_id === "string");
   if (targets.length > 0) market.fred.assertConfigured();
-  return refresh(store, targets, concurrency, async (node) => {
+  return refresh(graph, targets, concurrency, async (node) => {
     const units = typeof node.data.units === "string" ? node.data.units : "lin";
     assertFredUnits(units);
     const r = await market.fredSeries(node.data.series_id as string, { units });
@@ -145,13 +172,13 @@ async function refreshIndicators(
 
 /** `refresh_quotes`: `price`/`change`/`change_percent`/`as_of` for every `stock` node. */
 async function refreshQuotes(
-  store: GraphService,
+  graph: GraphAccess,
   market: MarketData,
   concurrency: number,
 ): Promise<JsonObject> {
-  const targets = sortById(store.graph.nodesByType("stock"));
+  const targets = await collectNodes(graph.reader, () => true, "stock");
   if (targets.length > 0) market.quotes.assertConfigured();
-  return refresh(store, targets, concurrency, async (node) => {
+  return refresh(graph, targets, concurrency, async (node) => {
     const symbol = typeof node.data.symbol === "string" ? node.data.symbol : node.id;
     const q = await market.quote(symbol);
     return {
@@ -166,15 +193,20 @@ async function refreshQuotes(
  * `from_state` is the current regime (or that name none) and whose `to_state` is a state the
  * regime node knows, the most confident (then the first by id) moves the regime. No shift, no write.
  */
-async function regimeCheck(store: GraphService, regimeId: string, clock: Clock): Promise<JsonObject> {
-  const regime = store.graph.getNode(regimeId);
+async function regimeCheck(
+  { store, reader }: GraphAccess,
+  regimeId: string,
+  clock: Clock,
+): Promise<JsonObject> {
+  const regime = await reader.getNode(regimeId);
   if (!regime) throw new NotFoundError(`no regime node ${regimeId}`);
   const current = typeof regime.data.current_state === "string" ? regime.data.current_state : null;
   const states = Array.isArray(regime.data.states) ? regime.data.states : null;
-  const triggered = store.graph.evaluatePatterns().filter((e) => e.triggered);
-  const shifts = triggered
-    .filter((e) => e.type === "REGIME_SHIFT")
-    .map((e) => ({ id: e.id, pattern: store.graph.getPattern(e.id)! }))
+  const triggered = (await reader.evaluatePatterns()).filter((e) => e.triggered);
+  const candidates = triggered.filter((e) => e.type === "REGIME_SHIFT");
+  const shifts = (
+    await Promise.all(candidates.map(async (e) => ({ id: e.id, pattern: (await reader.getPattern(e.id))! })))
+  )
     .filter(({ pattern }) => {
       const to = pattern.to_state;
       const from = pattern.from_state;
@@ -204,7 +236,11 @@ async function regimeCheck(store: GraphService, regimeId: string, clock: Clock):
 }
 
 /** `summarize_briefing`: the briefing, from the steps before it and the graph as it now is. */
-function summarizeBriefing(store: GraphService, regimeId: string, context: ActionContext): JsonObject {
+async function summarizeBriefing(
+  reader: GraphReader,
+  regimeId: string,
+  context: ActionContext,
+): Promise<JsonObject> {
   const resultOf = (action: string) => context.previous.find((s) => s.action === action)?.result;
   const counts = (action: string) => {
     const r = resultOf(action);
@@ -213,7 +249,7 @@ function summarizeBriefing(store: GraphService, regimeId: string, context: Actio
     const list = (k: string) => (Array.isArray(r[k]) ? (r[k] as unknown[]).length : 0);
     return { status: r.status, updated: list("updated"), stale: list("stale"), failed: list("failed") };
   };
-  const regime = store.graph.getNode(regimeId)?.data.current_state ?? null;
+  const regime = (await reader.getNode(regimeId))?.data.current_state ?? null;
   const check = resultOf("regime_check");
   const triggered = Array.isArray(check?.triggered) ? (check.triggered as string[]) : [];
   const changed = (check?.regime as { changed?: boolean } | undefined)?.changed === true;
@@ -226,10 +262,6 @@ function summarizeBriefing(store: GraphService, regimeId: string, context: Actio
     `${triggered.length} pattern${triggered.length === 1 ? "" : "s"} triggered` +
     (triggered.length > 0 ? `: ${triggered.join(", ")}` : "");
   return { headline, regime, regime_changed: changed, indicators, quotes, triggered_patterns: triggered };
-}
-
-function sortById(nodes: GraphNode[]): GraphNode[] {
-  return nodes.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 /** `fn` over `items`, at most `limit` at a time, results in input order. */
