@@ -4,7 +4,6 @@ import type { Influence, KnowledgeGraph } from "../graph/knowledge-graph.ts";
 import type { Neighborhood, NeighborOptions, PathOptions, WeightedPath } from "../graph/traversal.ts";
 import type { GraphEdge, GraphNode, GraphStats, Pattern } from "../graph/types.ts";
 import type { HasherFactory } from "../integrity/sha256.ts";
-import type { GraphService } from "./graph-service.ts";
 import {
   type DocumentInfo,
   type EdgeListQuery,
@@ -16,6 +15,7 @@ import {
   type Page,
   pageLimit,
 } from "./graph-reader.ts";
+import type { GraphService } from "./graph-service.ts";
 
 /** A store of either kind: one that holds its graph in memory, or one that is its own reader. */
 export type AnyGraphService = GraphService | LazyGraphService;

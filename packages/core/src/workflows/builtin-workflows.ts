@@ -68,7 +68,9 @@ export function registerBuiltinWorkflows(engine: WorkflowEngine, deps: BuiltinWo
   const regimeNode = deps.regimeNode ?? "ECONOMIC_REGIME";
   const graph: GraphAccess = { store: deps.store, reader: graphReaderOf(deps.store) };
   engine.actions
-    .register("data_harvester", "refresh_indicators", () => refreshIndicators(graph, deps.market, concurrency))
+    .register("data_harvester", "refresh_indicators", () =>
+      refreshIndicators(graph, deps.market, concurrency),
+    )
     .register("data_harvester", "refresh_quotes", () => refreshQuotes(graph, deps.market, concurrency))
     .register("pattern_spotter", "regime_check", () => regimeCheck(graph, regimeNode, clock))
     .register("claude", "summarize_briefing", (_params, context) =>
