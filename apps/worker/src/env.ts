@@ -1,12 +1,25 @@
 import type { SqlDatabase } from "@dawsos/core/sqlite-store";
 import type { KvNamespaceLike, R2BucketLike } from "@dawsos/storage-kv";
 
+/**
+ * What `GraphObject` uses of `ctx.storage` (SQLite backend): SQL and transactions for the
+ * graph, the alarm for the daily version, and the point-in-time recovery calls (which local
+ * workerd may not offer: they are optional here).
+ */
+export interface DurableObjectStorageLike extends SqlDatabase {
+  getAlarm(): Promise<number | null>;
+  setAlarm(scheduledTime: number | Date): Promise<void>;
+  getBookmarkForTime?(timestamp: number | Date): Promise<string>;
+  onNextSessionRestoreBookmark?(bookmark: string): Promise<string>;
+}
+
 /** What `GraphObject` uses of its `DurableObjectState` (structural, like the other bindings). */
 export interface DurableObjectStateLike {
   readonly id: { toString(): string };
-  /** `ctx.storage` on the SQLite backend: `sql.exec` and `transactionSync`. */
-  readonly storage: SqlDatabase;
+  readonly storage: DurableObjectStorageLike;
   blockConcurrencyWhile<T>(fn: () => Promise<T>): Promise<T>;
+  /** Resets the object (its next request starts a new instance); used after a PITR bookmark. */
+  abort?(reason?: string): void;
 }
 
 export interface DurableObjectStubLike {
@@ -23,10 +36,13 @@ export interface DurableObjectNamespaceLike {
  * are secrets (`wrangler secret put`, or `wrangler dev --var API_TOKEN:<token>` locally).
  */
 export interface WorkerEnv {
+  /** `GraphObject` Durable Objects (SQLite backend): each holds one graph. */
+  GRAPH_OBJECT: DurableObjectNamespaceLike;
+  /** Versions, backups and exports (under `graph-object/<object id>/`). */
   GRAPH_BUCKET: R2BucketLike;
   CACHE_KV: KvNamespaceLike;
-  /** `GraphObject` Durable Objects (SQLite backend): the graph engine of issue 12, not yet serving the API. */
-  GRAPH_OBJECT?: DurableObjectNamespaceLike;
+  /** Which graph the Worker serves (`idFromName`). Default `"default"`. */
+  GRAPH_NAME?: string;
   API_TOKEN?: string;
   FRED_API_KEY?: string;
   FMP_API_KEY?: string;

@@ -1,54 +1,75 @@
-import { SqliteGraphStore, type SqliteGraphStoreOptions } from "@dawsos/core/sqlite-store";
-import { R2Storage } from "@dawsos/storage-kv";
 import type { DurableObjectStateLike, WorkerEnv } from "./env.ts";
+import { createObjectServices, type ObjectServices, type ObjectStoreOptions } from "./object-services.ts";
+import { pointInTimeRoutes } from "./point-in-time.ts";
+
+/** The daily version (and the retention it applies) runs this often. */
+export const VERSION_INTERVAL_MS = 24 * 60 * 60 * 1000;
 
 /**
  * `GraphObject`: the Durable Object (SQLite storage backend, `new_sqlite_classes` migration in
- * wrangler.jsonc) that holds one graph in SQLite tables through `SqliteGraphStore`, with its
- * versions and backups in R2 under `graph-object/<object id>/`. One object per graph
- * (`idFromName`).
+ * wrangler.jsonc) that holds one graph (`idFromName`) in SQLite tables, with its workflow history
+ * and sessions in the same database and its versions and backups in R2 under
+ * `graph-object/<object id>/`. It serves the whole HTTP API (`createApp`) to the Worker, which
+ * forwards every API request here with `stub.fetch`.
  *
- * The store is opened on first use: nothing is loaded up front, so a cold object answers its
- * first request without reading the graph. The HTTP routes are not served here yet (the API
- * still runs over `BucketGraphStore`); `fetch` says so.
+ * A Durable Object runs one request's synchronous work at a time and every mutation is one
+ * `transactionSync`, so concurrent writers queue instead of conflicting (409 only for a real
+ * `If-Match` failure). Nothing is loaded up front: a cold object answers its first request
+ * from the tables' indexes, whatever the size of the graph.
+ *
+ * An alarm makes a version every day (`VERSION_INTERVAL_MS`); saving applies version retention.
  */
 export class GraphObject {
   readonly #state: DurableObjectStateLike;
   readonly #env: WorkerEnv;
-  #store: Promise<SqliteGraphStore> | null = null;
+  #services: Promise<ObjectServices> | null = null;
 
   constructor(state: DurableObjectStateLike, env: WorkerEnv) {
     this.#state = state;
     this.#env = env;
   }
 
-  /** The object's graph store (opened, and seeded when its tables are new, on first call). */
-  store(options: Partial<SqliteGraphStoreOptions> = {}): Promise<SqliteGraphStore> {
-    if (!this.#store) {
-      const archive = new R2Storage(this.#env.GRAPH_BUCKET, {
-        prefix: `graph-object/${this.#state.id.toString()}/`,
+  /**
+   * The object's services, opened on first use (the tables created and seeded when new, the
+   * daily alarm scheduled). `options` only matter to the first call (tests pass a small seed).
+   */
+  services(options: ObjectStoreOptions = {}): Promise<ObjectServices> {
+    if (!this.#services) {
+      // blockConcurrencyWhile: no other request reaches the object while it opens.
+      const opened = this.#state.blockConcurrencyWhile(async () => {
+        const services = await createObjectServices(this.#state, this.#env, options);
+        pointInTimeRoutes(services.app, this.#state);
+        if ((await this.#state.storage.getAlarm()) === null) {
+          await this.#state.storage.setAlarm(Date.now() + VERSION_INTERVAL_MS);
+        }
+        return services;
       });
-      // blockConcurrencyWhile: no other request reaches the object while the tables are created.
-      const opened = this.#state.blockConcurrencyWhile(() =>
-        SqliteGraphStore.open(this.#state.storage, { archive, ...options }),
-      );
       opened.catch(() => {
-        this.#store = null;
+        this.#services = null;
       });
-      this.#store = opened;
+      this.#services = opened;
     }
-    return this.#store;
+    return this.#services;
   }
 
-  async fetch(_request: Request): Promise<Response> {
-    return Response.json(
-      {
-        error: {
-          code: "not_implemented",
-          message: "GraphObject does not serve HTTP routes yet: the API runs over the R2 store",
-        },
-      },
-      { status: 501 },
-    );
+  /** The object's graph store (see `services`). */
+  async store(options: ObjectStoreOptions = {}) {
+    return (await this.services(options)).store;
+  }
+
+  async fetch(request: Request): Promise<Response> {
+    return (await this.services()).app.fetch(request);
+  }
+
+  /** The daily version. A failure is logged and the next day's alarm is still set. */
+  async alarm(): Promise<void> {
+    try {
+      const version = await (await this.services()).store.saveVersion();
+      console.log(JSON.stringify({ event: "daily_version", id: version.id, size: version.size }));
+    } catch (error) {
+      console.error(JSON.stringify({ event: "daily_version_failed", error: String(error) }));
+    } finally {
+      await this.#state.storage.setAlarm(Date.now() + VERSION_INTERVAL_MS);
+    }
   }
 }

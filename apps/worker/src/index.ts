@@ -1,24 +1,28 @@
-import type { WorkerEnv } from "./env.ts";
+import { createGateway } from "@dawsos/api";
+import type { DurableObjectStubLike, WorkerEnv } from "./env.ts";
 
 export { GraphObject } from "./graph-object.ts";
 
-import { createWorkerApp, type WorkerServices } from "./worker-app.ts";
+/** The `GraphObject` holding the graph this Worker serves (`GRAPH_NAME`, default `"default"`). */
+export function graphObject(env: WorkerEnv): DurableObjectStubLike {
+  const namespace = env.GRAPH_OBJECT;
+  return namespace.get(namespace.idFromName(env.GRAPH_NAME || "default"));
+}
 
-/**
- * One app per isolate and environment: the parsed graph stays in isolate memory between
- * requests and is revalidated against R2's head object on each one. A failed start is not
- * cached, so the next request tries again.
- */
-const apps = new WeakMap<WorkerEnv, Promise<WorkerServices>>();
+/** One gateway per isolate and environment (it holds no state beyond its configuration). */
+const gateways = new WeakMap<WorkerEnv, ReturnType<typeof createGateway>>();
 
-function appFor(env: WorkerEnv): Promise<WorkerServices> {
-  let app = apps.get(env);
-  if (!app) {
-    app = createWorkerApp(env);
-    apps.set(env, app);
-    app.catch(() => apps.delete(env));
+function gatewayFor(env: WorkerEnv): ReturnType<typeof createGateway> {
+  let gateway = gateways.get(env);
+  if (!gateway) {
+    gateway = createGateway({
+      token: env.API_TOKEN || undefined,
+      requireToken: true,
+      forward: (request) => graphObject(env).fetch(request),
+    });
+    gateways.set(env, gateway);
   }
-  return app;
+  return gateway;
 }
 
 function isApiPath(pathname: string): boolean {
@@ -36,20 +40,35 @@ interface WaitUntil {
 }
 
 export default {
+  /**
+   * Every request reaches the Worker first (`run_worker_first: true`). Other GETs are the
+   * dashboard, from the static assets. Everything under /api, /health and every write goes
+   * through the gateway — auth and body limits here, so a refused request never reaches the
+   * object — and on to the `GraphObject`, which answers with the same app as the Node server.
+   */
   async fetch(request: Request, env: WorkerEnv): Promise<Response> {
-    // Every request reaches the Worker first (`run_worker_first: true`): the API decides about
-    // anything under /api and every write (so odd or normalised paths still get its JSON
-    // errors); other GETs are the dashboard, served from the static assets.
     const { pathname } = new URL(request.url);
     const read = request.method === "GET" || request.method === "HEAD";
     if (env.ASSETS && read && !isApiPath(pathname)) return env.ASSETS.fetch(request);
-    return (await appFor(env)).app.fetch(request);
+    return gatewayFor(env).fetch(request);
   },
   /**
-   * Cron Trigger (`triggers.crons` in wrangler.jsonc): runs `morning_briefing`; the run is kept
-   * alive with `ctx.waitUntil` and recorded in the workflow history like any other run.
+   * Cron Trigger (`triggers.crons` in wrangler.jsonc): runs `morning_briefing` in the object,
+   * through its HTTP route (the run writes through the object and lands in its history).
    */
   async scheduled(_event: unknown, env: WorkerEnv, ctx: WaitUntil): Promise<void> {
-    ctx.waitUntil((async () => (await appFor(env)).workflows.run("morning_briefing"))());
+    ctx.waitUntil(runScheduledBriefing(env));
   },
 };
+
+async function runScheduledBriefing(env: WorkerEnv): Promise<void> {
+  const response = await graphObject(env).fetch(
+    new Request("https://graph-object/api/workflows/morning_briefing/run", {
+      method: "POST",
+      headers: { authorization: `Bearer ${env.API_TOKEN ?? ""}` },
+    }),
+  );
+  const run = (await response.json()) as { status?: string; error?: unknown };
+  console.log(JSON.stringify({ event: "cron_morning_briefing", http: response.status, status: run.status }));
+  if (!response.ok) throw new Error(`morning_briefing: HTTP ${response.status}`);
+}

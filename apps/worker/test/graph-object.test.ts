@@ -107,9 +107,9 @@ describe("GraphObject", () => {
     expect(result.a).toMatchObject({ id: "A" });
   });
 
-  it("answers HTTP with a clear 501 until the routes move into it", async () => {
-    const response = await newObject().fetch(new Request("http://object/api/graph"));
-    expect(response.status).toBe(501);
-    expect(await response.json()).toMatchObject({ error: { code: "not_implemented" } });
+  it("serves the HTTP API itself (createApp over its store): /health says durable-object", async () => {
+    const response = await newObject().fetch(new Request("http://object/health"));
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ status: "ok", storage: "durable-object" });
   });
 });

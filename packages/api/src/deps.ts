@@ -1,4 +1,4 @@
-import type { MarketData, SessionStore, WorkflowEngine, WorkflowHistory } from "@dawsos/core";
+import type { MarketData, SessionService, WorkflowEngine, WorkflowRunLog } from "@dawsos/core";
 import type { AnyGraphService, GraphReader } from "@dawsos/core/store";
 
 /** What the app needs from its composition root (the Node server or the Worker). */
@@ -14,9 +14,9 @@ export interface AppDeps {
    * over `store.graph`, or the store itself when it keeps the graph in tables).
    */
   reader?: GraphReader;
-  sessions: SessionStore;
+  sessions: SessionService;
   /** Serves `GET /api/workflows/history` when present. */
-  history?: WorkflowHistory;
+  history?: WorkflowRunLog;
   /**
    * FRED and market quotes (`/api/data/*`, `/api/cache/stats`). The routes exist only when this
    * is given; without an API key they answer 503 `not_configured`.

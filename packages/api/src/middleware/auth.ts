@@ -4,7 +4,7 @@ import type { ApiEnv, AppDeps } from "../deps.ts";
 import { errorBody } from "../errors.ts";
 
 /** Bearer auth (SPEC section 5): before anything else reads the request. */
-export function auth(deps: AppDeps): MiddlewareHandler<ApiEnv> {
+export function auth(deps: Pick<AppDeps, "token" | "requireToken">): MiddlewareHandler<ApiEnv> {
   const token = deps.token;
   if (!token) {
     return async (c, next) => {

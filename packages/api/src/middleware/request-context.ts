@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import type { ApiEnv, AppDeps } from "../deps.ts";
 
 /** A request id (kept from `X-Request-Id` when sane), one log line per request. */
-export function requestContext(deps: AppDeps): MiddlewareHandler<ApiEnv> {
+export function requestContext(deps: Pick<AppDeps, "log">): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
     const started = Date.now();
     const incoming = c.req.header("x-request-id");

@@ -1,4 +1,4 @@
-import type { WorkflowEngine, WorkflowHistory } from "@dawsos/core";
+import type { WorkflowEngine, WorkflowRunLog } from "@dawsos/core";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { ApiEnv } from "../deps.ts";
 import { errorResponses, json } from "../openapi-helpers.ts";
@@ -28,7 +28,7 @@ export function workflowRoutes(app: OpenAPIHono<ApiEnv>, workflows: WorkflowEngi
 }
 
 /** `GET /api/workflows/history?workflow=&limit=` (newest first; the last 100 runs are kept). */
-export function workflowHistoryRoutes(app: OpenAPIHono<ApiEnv>, history: WorkflowHistory): void {
+export function workflowHistoryRoutes(app: OpenAPIHono<ApiEnv>, history: WorkflowRunLog): void {
   app.openapi(
     createRoute({
       method: "get",

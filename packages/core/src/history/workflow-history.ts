@@ -12,13 +12,26 @@ export interface WorkflowHistoryOptions {
 }
 
 /**
+ * Where workflow runs are recorded: `WorkflowHistory` (a file in a storage adapter) or
+ * `SqlWorkflowHistory` (a table in the Durable Object's database).
+ */
+export interface WorkflowRunLog {
+  /** Every stored run, oldest first. */
+  all(): Promise<WorkflowRun[]>;
+  /** Records a run, dropping the oldest past the limit; resolves once durable. */
+  append(run: WorkflowRun): Promise<void>;
+  /** Newest first, optionally of one workflow, at most `limit`. */
+  list(query?: { workflow?: string; limit?: number }): Promise<WorkflowRun[]>;
+}
+
+/**
  * The persisted history of workflow runs: `workflow_history.json`, a JSON array oldest first,
  * in the same shape the original Python DawsOS wrote (whose files load as they are).
  *
  * The file is small (≤ limit runs), so every append is a read-modify-write under an in-process
  * mutex with a crash-safe replace; reads always see what is stored (a backup restore included).
  */
-export class WorkflowHistory {
+export class WorkflowHistory implements WorkflowRunLog {
   readonly #storage: StorageAdapter;
   readonly #limit: number;
   readonly #key: string;

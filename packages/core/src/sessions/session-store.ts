@@ -16,6 +16,20 @@ import {
 } from "./session-files.ts";
 import { SessionRetention } from "./session-retention.ts";
 
+/**
+ * What the HTTP API needs of a session store: `SessionStore` (files in a storage adapter) or
+ * `SqlSessionStore` (tables in the Durable Object's database).
+ */
+export interface SessionService {
+  create(): Promise<Session>;
+  /** `NotFoundError` when there is no such session. */
+  get(id: string): Promise<Session>;
+  /** Resolves with the stored message once durable. */
+  addMessage(id: string, message: { role: "user" | "assistant"; content: string }): Promise<ChatMessage>;
+  /** `NotFoundError` when there is no such session. */
+  delete(id: string): Promise<void>;
+}
+
 /** Compare-and-swap attempts of one append before the conflict is reported. */
 const MAX_APPEND_ATTEMPTS = 20;
 
@@ -57,7 +71,7 @@ export interface SessionStoreOptions {
  * Calls for one id run one at a time in call order; the per-id locks exist only while a call
  * holds or awaits them (`activeLocks`).
  */
-export class SessionStore {
+export class SessionStore implements SessionService {
   readonly #storage: StorageAdapter;
   readonly #clock: Clock;
   readonly #maxMessages: number;

@@ -1,6 +1,6 @@
 import { NotFoundError, ValidationError } from "../errors/errors.ts";
 import { type ChatMessage, MAX_MESSAGE_LENGTH, SESSION_ID, type Session } from "../sessions/session-files.ts";
-import { SessionStore } from "../sessions/session-store.ts";
+import { type SessionService, SessionStore } from "../sessions/session-store.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
 import type { SqlDatabase } from "./sql-database.ts";
 import { parseBody } from "./sql-rows.ts";
@@ -13,7 +13,7 @@ const MESSAGES = "session_messages";
  * so appending a message is one insert (plus the trim to `maxMessages`) in one transaction —
  * never a rewrite of the session. Same methods as `SessionStore`, plus `delete`.
  */
-export class SqlSessionStore {
+export class SqlSessionStore implements SessionService {
   readonly #db: SqlDatabase;
   readonly #clock: Clock;
   readonly #maxMessages: number;

@@ -1,5 +1,6 @@
 import { ValidationError } from "../errors/errors.ts";
 import { type WorkflowRun, workflowRunSchema } from "../format/schemas.ts";
+import type { WorkflowRunLog } from "../history/workflow-history.ts";
 import type { SqlDatabase } from "./sql-database.ts";
 import { assertRecordFits } from "./sql-limits.ts";
 import { parseBody } from "./sql-rows.ts";
@@ -11,7 +12,7 @@ const TABLE = "workflow_runs";
  * trimmed to the newest `limit` in the same transaction (no read-modify-write of a whole file,
  * so concurrent appends cannot lose each other). Same methods as `WorkflowHistory`.
  */
-export class SqlWorkflowHistory {
+export class SqlWorkflowHistory implements WorkflowRunLog {
   readonly #db: SqlDatabase;
   readonly #limit: number;
 

@@ -1,6 +1,6 @@
 import { ConflictError, DawsosError, NotFoundError, ValidationError } from "../errors/errors.ts";
 import type { JsonObject } from "../graph/types.ts";
-import type { WorkflowHistory } from "../history/workflow-history.ts";
+import type { WorkflowRunLog } from "../history/workflow-history.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
 
 /** One step of a workflow definition: which agent performs which registered action. */
@@ -101,7 +101,7 @@ function actionKey(agent: string, action: string): string {
 
 export interface WorkflowEngineOptions {
   /** Every run is appended here, whatever its status. */
-  history?: WorkflowHistory;
+  history?: WorkflowRunLog;
   actions?: ActionRegistry;
   /** Run timestamps. */
   clock?: Clock;
@@ -128,7 +128,7 @@ const NAME = /^[a-z][a-z0-9_]{0,63}$/;
  */
 export class WorkflowEngine {
   readonly actions: ActionRegistry;
-  readonly history: WorkflowHistory | undefined;
+  readonly history: WorkflowRunLog | undefined;
   readonly #workflows = new Map<string, WorkflowDefinition>();
   readonly #clock: Clock;
   readonly #elapsed: () => number;

@@ -1,0 +1,71 @@
+import { createApp } from "@dawsos/api";
+import { MarketData, registerBuiltinWorkflows, WorkflowEngine } from "@dawsos/core";
+import {
+  SqliteGraphStore,
+  type SqliteGraphStoreOptions,
+  SqlSessionStore,
+  SqlWorkflowHistory,
+} from "@dawsos/core/sqlite-store";
+import { KvStorage, R2Storage } from "@dawsos/storage-kv";
+import type { DurableObjectStateLike, WorkerEnv } from "./env.ts";
+
+/** Service version reported by `/health`. */
+export const VERSION = "0.1.0";
+
+/** The Hono app the object serves. */
+export type ObjectApp = ReturnType<typeof createApp>;
+
+/** Everything one `GraphObject` serves, over its own SQLite database. */
+export interface ObjectServices {
+  store: SqliteGraphStore;
+  history: SqlWorkflowHistory;
+  sessions: SqlSessionStore;
+  workflows: WorkflowEngine;
+  app: ObjectApp;
+}
+
+/** Test and operator options of an object's store (the archive is always R2). */
+export type ObjectStoreOptions = Partial<Omit<SqliteGraphStoreOptions, "archive">>;
+
+/** Where an object's versions and backups live in the bucket. */
+export function archivePrefix(state: DurableObjectStateLike): string {
+  return `graph-object/${state.id.toString()}/`;
+}
+
+/**
+ * The object's composition root: the graph (`SqliteGraphStore` over `ctx.storage`, versions and
+ * backups in R2), the workflow history and the sessions in the same database, market data read
+ * through the KV cache, the built-in workflows, and the whole HTTP API (`createApp`) over them.
+ * The Worker in front checks auth and limits too, then forwards here (`stub.fetch`): one HTTP
+ * contract, answered by the same app as on Node.
+ */
+export async function createObjectServices(
+  state: DurableObjectStateLike,
+  env: WorkerEnv,
+  options: ObjectStoreOptions = {},
+): Promise<ObjectServices> {
+  const archive = new R2Storage(env.GRAPH_BUCKET, { prefix: archivePrefix(state) });
+  const store = await SqliteGraphStore.open(state.storage, { archive, ...options });
+  const history = new SqlWorkflowHistory(state.storage);
+  const sessions = new SqlSessionStore(state.storage);
+  const market = MarketData.create({
+    fredApiKey: env.FRED_API_KEY || undefined,
+    fredBaseUrl: env.FRED_BASE_URL || undefined,
+    fmpApiKey: env.FMP_API_KEY || undefined,
+    fmpBaseUrl: env.FMP_BASE_URL || undefined,
+    storage: new KvStorage(env.CACHE_KV),
+  });
+  const workflows = registerBuiltinWorkflows(new WorkflowEngine({ history }), { store, market });
+  const app = createApp({
+    store,
+    sessions,
+    history,
+    market,
+    workflows,
+    storageKind: "durable-object",
+    version: VERSION,
+    token: env.API_TOKEN || undefined,
+    requireToken: true,
+  });
+  return { store, history, sessions, workflows, app };
+}
