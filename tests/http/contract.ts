@@ -382,7 +382,7 @@ export function runHttpContract(
         }>("GET", "/health", 200, { auth: null });
         expect(health.status).toBe("ok");
         expect(typeof health.version).toBe("string");
-        expect(["fs", "r2", "memory"]).toContain(health.storage);
+        expect(["fs", "memory", "durable-object"]).toContain(health.storage);
         for (const key of ["nodes", "edges", "patterns", "seq"] as const) {
           expect(Number.isInteger(health.graph[key]), key).toBe(true);
         }

@@ -24,10 +24,10 @@ const running = (): WranglerDev => {
 };
 
 describe("worker: health and configuration", () => {
-  it("GET /health needs no token and reports the r2 storage; /api needs the token", async () => {
+  it("GET /health needs no token and reports the durable-object storage; /api needs the token", async () => {
     const response = await fetch(`${running().baseUrl}/health`, { signal: AbortSignal.timeout(10_000) });
     expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ status: "ok", storage: "r2" });
+    expect(await response.json()).toMatchObject({ status: "ok", storage: "durable-object" });
     const denied = await fetch(`${running().baseUrl}/api/graph/stats`, {
       signal: AbortSignal.timeout(10_000),
     });

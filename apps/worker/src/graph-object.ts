@@ -58,7 +58,12 @@ export class GraphObject {
   }
 
   async fetch(request: Request): Promise<Response> {
-    return (await this.services()).app.fetch(request);
+    const response = await (await this.services()).app.fetch(request);
+    // A body the app refused unread (415, 401…) is drained (the gateway bounded its size):
+    // left unread, the stream from the Worker errors and workerd reports the Worker as
+    // "restarted mid-request" (503) instead of this answer.
+    if (request.body && !request.bodyUsed) await request.arrayBuffer().catch(() => undefined);
+    return response;
   }
 
   /** The daily version. A failure is logged and the next day's alarm is still set. */
