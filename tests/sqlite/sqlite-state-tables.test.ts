@@ -77,4 +77,34 @@ describe("SqlSessionStore", () => {
     expect(await code(sessions.get(session.id))).toBe("not_found");
     expect(await code(sessions.addMessage(session.id, { role: "user", content: "late" }))).toBe("not_found");
   });
+
+  it("retention: a create removes sessions idle past maxAgeMs, then the least recently active over maxSessions", async () => {
+    const db = database();
+    const clock = new ManualClock("2026-01-01T00:00:00.000Z");
+    const sessions = new SqlSessionStore(db, { clock, maxSessions: 3, maxAgeMs: 10 * 60_000 });
+    const made: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      made.push((await sessions.create()).id);
+      clock.advance(60_000);
+    }
+    // The oldest is written to: it becomes the most recently active.
+    await sessions.addMessage(made[0]!, { role: "user", content: "still here" });
+    clock.advance(60_000);
+    const fourth = (await sessions.create()).id;
+    const alive = async (id: string) =>
+      sessions.get(id).then(
+        () => true,
+        () => false,
+      );
+    expect(await Promise.all(made.map(alive))).toEqual([true, false, true]);
+    expect(await alive(fourth)).toBe(true);
+    // Eleven minutes later every earlier session is idle past 10 minutes.
+    clock.advance(11 * 60_000);
+    const fifth = (await sessions.create()).id;
+    expect(await Promise.all([made[0]!, made[2]!, fourth].map(alive))).toEqual([false, false, false]);
+    expect(await alive(fifth)).toBe(true);
+    clock.advance(11 * 60_000);
+    expect(await sessions.sweep()).toEqual({ removed: 1 });
+    expect(await alive(fifth)).toBe(false);
+  });
 });

@@ -17,7 +17,8 @@ export const VERSION_INTERVAL_MS = 24 * 60 * 60 * 1000;
  * `If-Match` failure). Nothing is loaded up front: a cold object answers its first request
  * from the tables' indexes, whatever the size of the graph.
  *
- * An alarm makes a version every day (`VERSION_INTERVAL_MS`); saving applies version retention.
+ * An alarm makes a version every day (`VERSION_INTERVAL_MS`); saving applies version retention,
+ * and the alarm applies session retention too (a create applies it as well).
  */
 export class GraphObject {
   readonly #state: DurableObjectStateLike;
@@ -66,11 +67,23 @@ export class GraphObject {
     return response;
   }
 
-  /** The daily version. A failure is logged and the next day's alarm is still set. */
+  /**
+   * The daily version, and session retention. A failure is logged and the next day's alarm is
+   * still set.
+   */
   async alarm(): Promise<void> {
     try {
-      const version = await (await this.services()).store.saveVersion();
-      console.log(JSON.stringify({ event: "daily_version", id: version.id, size: version.size }));
+      const services = await this.services();
+      const { removed } = await services.sessions.sweep();
+      const version = await services.store.saveVersion();
+      console.log(
+        JSON.stringify({
+          event: "daily_version",
+          id: version.id,
+          size: version.size,
+          sessions_removed: removed,
+        }),
+      );
     } catch (error) {
       console.error(JSON.stringify({ event: "daily_version_failed", error: String(error) }));
     } finally {

@@ -1,6 +1,6 @@
 import { NotFoundError, ValidationError } from "../errors/errors.ts";
 import { type ChatMessage, MAX_MESSAGE_LENGTH, SESSION_ID, type Session } from "../sessions/session-files.ts";
-import { type SessionService, SessionStore } from "../sessions/session-store.ts";
+import { type SessionService, SessionStore, type SessionStoreOptions } from "../sessions/session-store.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
 import type { SqlDatabase } from "./sql-database.ts";
 import { parseBody } from "./sql-rows.ts";
@@ -17,29 +17,80 @@ export class SqlSessionStore implements SessionService {
   readonly #db: SqlDatabase;
   readonly #clock: Clock;
   readonly #maxMessages: number;
+  readonly #maxSessions: number;
+  readonly #maxAgeMs: number;
 
-  constructor(db: SqlDatabase, options: { clock?: Clock; maxMessages?: number } = {}) {
+  /** Same options and defaults as `SessionStore` (1,000 messages, 1,000 sessions, 30 days idle). */
+  constructor(db: SqlDatabase, options: SessionStoreOptions = {}) {
     this.#db = db;
     this.#clock = options.clock ?? systemClock;
     this.#maxMessages = options.maxMessages ?? 1000;
+    this.#maxSessions = options.maxSessions ?? 1000;
+    this.#maxAgeMs = options.maxAgeMs ?? 30 * 24 * 60 * 60 * 1000;
+    if (!Number.isInteger(this.#maxSessions) || this.#maxSessions < 1 || !(this.#maxAgeMs > 0)) {
+      throw new ValidationError("maxSessions must be a positive integer and maxAgeMs positive");
+    }
     db.transactionSync(() => {
+      // `active`: the time of the last write (create or message), as epoch ms — what retention reads.
       db.sql.exec(
-        `CREATE TABLE IF NOT EXISTS ${SESSIONS} (id TEXT PRIMARY KEY NOT NULL, created TEXT NOT NULL)`,
+        `CREATE TABLE IF NOT EXISTS ${SESSIONS} (id TEXT PRIMARY KEY NOT NULL, created TEXT NOT NULL, active INTEGER NOT NULL)`,
       );
+      db.sql.exec(`CREATE INDEX IF NOT EXISTS ${SESSIONS}_active ON ${SESSIONS} (active)`);
       db.sql.exec(
         `CREATE TABLE IF NOT EXISTS ${MESSAGES} (session TEXT NOT NULL, n INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (session, n))`,
       );
     });
   }
 
+  /**
+   * A new session. Retention runs first, in the same transaction: sessions idle past `maxAgeMs`
+   * go, then the least recently active ones until the new one fits under `maxSessions` (index
+   * reads and deletes only: no listing, unlike files or R2).
+   */
   async create(): Promise<Session> {
-    const session: Session = {
-      id: SessionStore.newId(),
-      created: this.#clock.now().toISOString(),
-      chat_history: [],
-    };
-    this.#db.sql.exec(`INSERT INTO ${SESSIONS} (id, created) VALUES (?, ?)`, session.id, session.created);
+    const now = this.#clock.now();
+    const session: Session = { id: SessionStore.newId(), created: now.toISOString(), chat_history: [] };
+    this.#db.transactionSync(() => {
+      this.#sweep(now.getTime(), this.#maxSessions - 1);
+      this.#db.sql.exec(
+        `INSERT INTO ${SESSIONS} (id, created, active) VALUES (?, ?, ?)`,
+        session.id,
+        session.created,
+        now.getTime(),
+      );
+    });
     return session;
+  }
+
+  /** Removes every session past retention (the object's daily alarm calls it). */
+  async sweep(): Promise<{ removed: number }> {
+    return {
+      removed: this.#db.transactionSync(() => this.#sweep(this.#clock.now().getTime(), this.#maxSessions)),
+    };
+  }
+
+  /** Deletes idle sessions, then the least recently active beyond `keep`; returns how many. */
+  #sweep(now: number, keep: number): number {
+    const sql = this.#db.sql;
+    const idle = sql
+      .exec<{ id: string }>(`SELECT id FROM ${SESSIONS} WHERE active < ?`, now - this.#maxAgeMs)
+      .toArray();
+    const count = sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${SESSIONS}`).one().n - idle.length;
+    const excess =
+      count > keep
+        ? sql
+            .exec<{ id: string }>(
+              `SELECT id FROM ${SESSIONS} WHERE active >= ? ORDER BY active, id LIMIT ?`,
+              now - this.#maxAgeMs,
+              count - keep,
+            )
+            .toArray()
+        : [];
+    for (const { id } of [...idle, ...excess]) {
+      sql.exec(`DELETE FROM ${MESSAGES} WHERE session = ?`, id);
+      sql.exec(`DELETE FROM ${SESSIONS} WHERE id = ?`, id);
+    }
+    return idle.length + excess.length;
   }
 
   /** The session with its messages, oldest first; `NotFoundError` (also for malformed ids). */
@@ -79,6 +130,7 @@ export class SqlSessionStore implements SessionService {
         id,
         JSON.stringify(stored),
       );
+      sql.exec(`UPDATE ${SESSIONS} SET active = ? WHERE id = ?`, Date.parse(stored.at), id);
       sql.exec(
         `DELETE FROM ${MESSAGES} WHERE session = ? AND n NOT IN (SELECT n FROM ${MESSAGES} WHERE session = ? ORDER BY n DESC LIMIT ?)`,
         id,
