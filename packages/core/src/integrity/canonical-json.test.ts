@@ -233,6 +233,42 @@ describe("canonicalJson (RFC 8785)", () => {
     });
   });
 
+  describe("the native fast path (subtrees already in canonical shape)", () => {
+    /** A copy with every object's keys inserted in sorted order (JSON.parse of canonical text). */
+    const sortedCopy = (value: unknown): unknown => JSON.parse(canonicalize(value) as string);
+
+    it("agrees with the canonicalize package when keys are already sorted, and when only parts are", () => {
+      fc.assert(
+        fc.property(fc.jsonValue(), fc.jsonValue(), (a, b) => {
+          const sorted = sortedCopy(a);
+          expect(canonicalJson(sorted)).toBe(canonicalize(sorted));
+          // A sorted subtree under an unsorted parent, and the reverse.
+          const mixed = { z: sorted, a: b, m: [sorted, b] };
+          expect(canonicalJson(mixed)).toBe(canonicalize(mixed));
+          expect(canonicalJson(sortedCopy(mixed))).toBe(canonicalize(mixed));
+        }),
+        { numRuns: 300 },
+      );
+    });
+
+    it("does not take integer-like keys' enumeration order for sorted order", () => {
+      // Object.keys lists "2" before "10"; code-unit order puts "10" first.
+      expect(canonicalJson({ 2: "b", 10: "a" })).toBe('{"10":"a","2":"b"}');
+      expect(canonicalJson(JSON.parse('{"10":1,"2":{"b":1,"a":2}}'))).toBe('{"10":1,"2":{"a":2,"b":1}}');
+    });
+
+    it("treats holes, undefined, functions and null-prototype objects as the slow path does", () => {
+      const nullProto = Object.assign(Object.create(null) as Record<string, unknown>, { a: 1, b: [2] });
+      expect(canonicalJson(nullProto)).toBe('{"a":1,"b":[2]}');
+      // biome-ignore lint/suspicious/noSparseArray: a hole is the point
+      expect(canonicalJson([1, , undefined, () => 1])).toBe("[1,null,null,null]");
+      expect(canonicalJson({ a: undefined, b: 1, c: () => 1 })).toBe('{"b":1}');
+      // A toJSON method is a function member: skipped, never called (JSON.stringify would call it).
+      expect(canonicalJson({ a: { toJSON: () => "x" } })).toBe('{"a":{}}');
+      expect(() => canonicalJson({ a: [1, Number.NaN] })).toThrow(TypeError);
+    });
+  });
+
   describe("properties", () => {
     it("agrees with the canonicalize package on arbitrary JSON (ASCII strings)", () => {
       fc.assert(

@@ -13,30 +13,33 @@ export const CANONICAL_MAX_DEPTH = 256;
  * ECMAScript's own number and string serialisation is what RFC 8785 prescribes, so
  * `JSON.stringify` does the leaf work; we only sort object keys (by UTF-16 code units, which
  * is the default JS string order) and reject values JSON cannot represent.
+ *
+ * Speed (every snapshot, version and ETag goes through here): a subtree that is already
+ * canonical in shape — plain objects whose keys are in sorted order, plain arrays, finite
+ * numbers, strings, booleans, null — serialises exactly as `JSON.stringify` writes it, so it
+ * is handed to the native serialiser whole. A graph read back from a snapshot is in that shape
+ * (JSON.parse keeps the file's sorted key order). Other subtrees are built by concatenation
+ * (V8 ropes), not by pushing tokens into an array.
  */
 export function canonicalJson(value: unknown): string {
-  const parts: string[] = [];
-  writeCanonical(value, parts);
-  return parts.join("");
+  return canonical(value, 0);
 }
 
 /** Appends the canonical form of `value` to `out`; lets callers stream large documents. */
 export function writeCanonical(value: unknown, out: string[], depth = 0): void {
-  if (value === null) {
-    out.push("null");
-    return;
-  }
+  out.push(canonical(value, depth));
+}
+
+function canonical(value: unknown, depth: number): string {
+  if (value === null) return "null";
   switch (typeof value) {
     case "boolean":
-      out.push(value ? "true" : "false");
-      return;
+      return value ? "true" : "false";
     case "number":
       if (!Number.isFinite(value)) throw new TypeError(`canonicalJson: non-finite number ${value}`);
-      out.push(JSON.stringify(value));
-      return;
+      return JSON.stringify(value);
     case "string":
-      out.push(JSON.stringify(value));
-      return;
+      return JSON.stringify(value);
     case "object":
       break;
     default:
@@ -47,28 +50,93 @@ export function writeCanonical(value: unknown, out: string[], depth = 0): void {
       details: { field: "(document)" },
     });
   }
+  if (inCanonicalShape(value, depth)) return JSON.stringify(value);
   if (Array.isArray(value)) {
-    out.push("[");
+    let text = "[";
     for (let i = 0; i < value.length; i++) {
-      if (i > 0) out.push(",");
+      if (i > 0) text += ",";
       // JSON.stringify turns holes and undefined in arrays into null; so do we.
       const item = value[i];
-      writeCanonical(item === undefined || typeof item === "function" ? null : item, out, depth + 1);
+      text += canonical(item === undefined || typeof item === "function" ? null : item, depth + 1);
     }
-    out.push("]");
-    return;
+    return `${text}]`;
   }
   const obj = value as Record<string, unknown>;
   const keys = Object.keys(obj).sort();
-  out.push("{");
+  const sorted = sortedShallowCopy(obj, keys, depth);
+  if (sorted !== null) return JSON.stringify(sorted);
+  let text = "{";
   let first = true;
   for (const key of keys) {
     const item = obj[key];
     if (item === undefined || typeof item === "function" || typeof item === "symbol") continue;
-    if (!first) out.push(",");
+    if (!first) text += ",";
     first = false;
-    out.push(JSON.stringify(key), ":");
-    writeCanonical(item, out, depth + 1);
+    text += `${JSON.stringify(key)}:${canonical(item, depth + 1)}`;
   }
-  out.push("}");
+  return `${text}}`;
+}
+
+/**
+ * The common case of a record whose own keys are out of order but whose members are each in
+ * canonical shape (an edge, a node's `data`): the same members inserted in sorted order, for
+ * the native serialiser. `null` when some member needs the slow path, for a `__proto__` key
+ * (assigning it would set the copy's prototype instead of a member), or for a key that starts
+ * with a digit (an array-index key is enumerated before the others, whatever the insertion order).
+ */
+function sortedShallowCopy(
+  obj: Record<string, unknown>,
+  sortedKeys: readonly string[],
+  depth: number,
+): Record<string, unknown> | null {
+  const copy: Record<string, unknown> = {};
+  for (const key of sortedKeys) {
+    const item = obj[key];
+    if (item === undefined || typeof item === "function" || typeof item === "symbol") continue;
+    if (key === "__proto__" || isIndexLike(key) || !inCanonicalShape(item, depth + 1)) return null;
+    copy[key] = item;
+  }
+  return copy;
+}
+
+function isIndexLike(key: string): boolean {
+  const c = key.charCodeAt(0);
+  return c >= 48 && c <= 57;
+}
+
+/**
+ * True when `JSON.stringify(value)` is already its canonical form: only plain objects with
+ * keys in ascending code-unit order (and no `undefined`, function or symbol members, which
+ * both writers skip but whose handling is best left to the slow path), plain arrays without
+ * holes, finite numbers, strings, booleans and null, within the depth bound. Returns at the
+ * first disagreement, so a subtree that is not in shape costs little to reject.
+ */
+function inCanonicalShape(value: unknown, depth: number): boolean {
+  if (value === null) return true;
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return true;
+    case "number":
+      return Number.isFinite(value);
+    case "object":
+      break;
+    default:
+      return false;
+  }
+  if (depth >= CANONICAL_MAX_DEPTH) return false;
+  if (Array.isArray(value)) {
+    if (Object.getPrototypeOf(value) !== Array.prototype) return false;
+    for (let i = 0; i < value.length; i++) {
+      if (!(i in value) || !inCanonicalShape(value[i], depth + 1)) return false;
+    }
+    return true;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj);
+  for (let i = 1; i < keys.length; i++) if (!(keys[i - 1]! < keys[i]!)) return false;
+  for (const key of keys) if (!inCanonicalShape(obj[key], depth + 1)) return false;
+  return true;
 }
