@@ -1,4 +1,6 @@
 import { mkdirSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
@@ -29,6 +31,20 @@ export interface DashboardSuite {
 
 const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), "..", "artifacts");
 const WAIT = { timeout: 30_000 };
+
+/** Serves one HTML page on a free loopback port (another origin than the target's). */
+async function serveOnLoopback(html: string): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((_request, response) => {
+    response.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+    response.end(html);
+  });
+  await new Promise<void>((listening) => server.listen(0, "127.0.0.1", listening));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    close: () => new Promise<void>((closed) => server.close(() => closed())),
+  };
+}
 
 /** `http://127.0.0.1:1234` and `http://127.0.0.1:1234/` alike become the latter. */
 export function withSlash(url: string): string {
@@ -252,6 +268,33 @@ export function runDashboardSuite(name: string, startTarget: () => Promise<Dashb
       await expect.poll(() => notice.textContent(), WAIT).toContain(`Restored backup ${id}`);
       expect((await api("/api/nodes/RESTORE_PROBE")).status).toBe(404);
       expect((await api<{ data: { price: number } }>("/api/nodes/AAPL")).body.data.price).toBe(987.65);
+    });
+
+    it("cannot be framed by another site, so its buttons cannot be clickjacked", async () => {
+      // Another origin's page (a loopback server on another port: Chromium would block a
+      // public origin from framing loopback anyway) frames the dashboard. The dashboard
+      // answers, but the browser must refuse to show it there (X-Frame-Options: SAMEORIGIN) —
+      // or a restore button could be clicked through a decoy.
+      const dashboard = running().baseUrl;
+      const framing = await serveOnLoopback(
+        `<!doctype html><iframe src="${dashboard}" width="800" height="600"></iframe>`,
+      );
+      const tab = await browser!.newPage();
+      try {
+        const answered = tab.waitForResponse((response) => response.url() === dashboard);
+        await tab.goto(framing.url, { waitUntil: "load" });
+        expect((await answered).status()).toBe(200);
+        const frame = tab.frames().find((f) => f !== tab.mainFrame());
+        expect(frame).toBeDefined();
+        // index.html holds <div id="app"> itself: a frame that rendered the answer has it.
+        const rendered = await frame!
+          .evaluate(() => document.getElementById("app") !== null)
+          .catch(() => false);
+        expect(rendered).toBe(false);
+      } finally {
+        await tab.close();
+        await framing.close();
+      }
     });
 
     it("asked nothing of any other origin and threw no page errors", () => {
