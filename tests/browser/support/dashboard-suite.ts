@@ -11,22 +11,23 @@ import { launchChromium } from "./chromium.ts";
 /**
  * One server the dashboard suite runs against: the Node server or the Worker under
  * `wrangler dev`. Both require a token here, so the suite drives the same flow on both (the
- * token dialog first, then everything else); Node's no-token mode has its own file-level case.
+ * token dialog first, then everything else); Node's no-token mode has its own case in
+ * dashboard.node.test.ts.
  */
 export interface DashboardTarget {
   /** Where the dashboard is served (`http://127.0.0.1:<port>/`). */
   readonly baseUrl: string;
   /** The bearer token the target's `/api/*` requires. */
   readonly token: string;
-  /** The tail of the server's output, shown when a case fails. */
+  /** The server's recent output, whose tail is shown when a case fails. */
   output(): string;
   stop(): Promise<void>;
 }
 
 /** What a file that runs the suite can use in its own target-specific cases. */
 export interface DashboardSuite {
+  /** The file's one Chromium (open a new page in it; the suite's own page is left alone). */
   browser(): Browser;
-  target(): DashboardTarget;
 }
 
 const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), "..", "artifacts");
@@ -52,8 +53,8 @@ export function withSlash(url: string): string {
 }
 
 /**
- * The dashboard in real Chromium against a real server (SPEC: the dashboard works the same
- * wherever it is served). Registers file-level hooks — one target and one browser for the whole
+ * The dashboard in real Chromium against a real server: the same cases on the Node server and on
+ * the Worker (issue 12: the dashboard the Worker serves passes the same browser tests). Registers file-level hooks — one target and one browser for the whole
  * file — so call it at the top level of a test file, once.
  *
  * The cases run in order and build on each other, like a user's session: the token entered in
@@ -100,7 +101,8 @@ export function runDashboardSuite(name: string, startTarget: () => Promise<Dashb
 
   // A failure in the browser often has its cause on the server side: show the server's output.
   afterEach((context) => {
-    if (context.task.result?.state === "fail" && target) console.error(`${name}:\n${target.output()}`);
+    if (context.task.result?.state === "fail" && target)
+      console.error(`${name}:\n${target.output().slice(-6000)}`);
   });
 
   afterAll(async () => {
@@ -303,6 +305,5 @@ export function runDashboardSuite(name: string, startTarget: () => Promise<Dashb
       if (!browser) throw new Error("Chromium did not start");
       return browser;
     },
-    target: running,
   };
 }
