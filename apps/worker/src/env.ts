@@ -1,5 +1,6 @@
 import type { SqlDatabase } from "@dawsos/core/sqlite-store";
 import type { KvNamespaceLike, R2BucketLike } from "@dawsos/storage-kv";
+import type { AssetsBinding } from "./dashboard-assets.ts";
 
 /**
  * What `GraphObject` uses of `ctx.storage` (SQLite backend): SQL and transactions for the
@@ -49,5 +50,5 @@ export interface WorkerEnv {
   FRED_BASE_URL?: string;
   FMP_BASE_URL?: string;
   /** The dashboard's static assets (wrangler.jsonc `assets`); absent in unit tests. */
-  ASSETS?: { fetch(request: Request): Promise<Response> };
+  ASSETS?: AssetsBinding;
 }

@@ -1,4 +1,5 @@
 import { createGateway } from "@dawsos/api";
+import { serveDashboard } from "./dashboard-assets.ts";
 import type { DurableObjectStubLike, WorkerEnv } from "./env.ts";
 
 export { GraphObject } from "./graph-object.ts";
@@ -42,14 +43,15 @@ interface WaitUntil {
 export default {
   /**
    * Every request reaches the Worker first (`run_worker_first: true`). Other GETs are the
-   * dashboard, from the static assets. Everything under /api, /health and every write goes
+   * dashboard, from the static assets (a client-side route gets index.html, a missing file
+   * the JSON 404: `serveDashboard`). Everything under /api, /health and every write goes
    * through the gateway — auth and body limits here, so a refused request never reaches the
    * object — and on to the `GraphObject`, which answers with the same app as the Node server.
    */
   async fetch(request: Request, env: WorkerEnv): Promise<Response> {
     const { pathname } = new URL(request.url);
     const read = request.method === "GET" || request.method === "HEAD";
-    if (env.ASSETS && read && !isApiPath(pathname)) return env.ASSETS.fetch(request);
+    if (env.ASSETS && read && !isApiPath(pathname)) return serveDashboard(request, env.ASSETS);
     return gatewayFor(env).fetch(request);
   },
   /**

@@ -131,4 +131,25 @@ describe("the Worker in front of its GraphObject", () => {
     expect([202, 501]).toContain(attempt.status);
     if (attempt.status === 501) expect(attempt.json).toMatchObject({ error: { code: "not_implemented" } });
   });
+
+  it("serves the dashboard: client-side routes get index.html, a missing file the JSON 404, with the security headers", async () => {
+    // The pool reads wrangler.jsonc, so ASSETS is the real binding over apps/dashboard/dist with
+    // the configured not_found_handling (the platform's SPA mode would answer 200 with the page).
+    const workerEnv = freshGraphEnv();
+    expect(workerEnv.ASSETS, "the pool has no ASSETS binding: is apps/dashboard built?").toBeDefined();
+    for (const path of ["/", "/patterns", "/graph/AAPL"]) {
+      const page = await worker.fetch(new Request(`http://worker.test${path}`), workerEnv);
+      expect(page.status, path).toBe(200);
+      expect(page.headers.get("content-type"), path).toMatch(/text\/html/);
+      expect(await page.text(), path).toContain('<div id="app">');
+      // The app's security headers, as on Node: no other site may frame the dashboard.
+      expect(page.headers.get("x-frame-options"), path).toBe("SAMEORIGIN");
+      expect(page.headers.get("x-content-type-options"), path).toBe("nosniff");
+    }
+    for (const path of ["/no-such-file.js", "/assets/no-such-chunk.js", "/favicon.ico"]) {
+      const missing = await worker.fetch(new Request(`http://worker.test${path}`), workerEnv);
+      expect(missing.status, path).toBe(404);
+      expect(await missing.json(), path).toMatchObject({ error: { code: "not_found" } });
+    }
+  });
 });

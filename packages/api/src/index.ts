@@ -2,3 +2,4 @@ export { createApp, DEFAULT_BODY_LIMIT, DEFAULT_GRAPH_BODY_LIMIT } from "./app.t
 export type { ApiEnv, AppDeps, RequestLogEntry } from "./deps.ts";
 export { type ErrorBody, errorBody } from "./errors.ts";
 export { createGateway, type GatewayDeps } from "./gateway.ts";
+export { withSecurityHeaders } from "./middleware/security-headers.ts";

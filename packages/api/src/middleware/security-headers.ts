@@ -24,3 +24,14 @@ export const securityHeaders: MiddlewareHandler<ApiEnv> = async (c, next) => {
   for (const [name, value] of SECURITY_HEADERS) c.header(name, value);
   await next();
 };
+
+/**
+ * A copy of `response` with the same headers, for answers that never pass through an app: the
+ * Worker's static dashboard files (the Node server serves them through the app, so
+ * `securityHeaders` covers them there). Without them, any site could frame the dashboard.
+ */
+export function withSecurityHeaders(response: Response): Response {
+  const copy = new Response(response.body, response);
+  for (const [name, value] of SECURITY_HEADERS) copy.headers.set(name, value);
+  return copy;
+}
