@@ -19,7 +19,7 @@ useServerProcesses({ killAfterEach: false });
 const NODES = 400;
 const cli = (dir: string, ...args: string[]) => runCli(["--dir", dir, ...args]);
 const show = (r: CliResult) => `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
-const escape = (s: string) => s.replace(/[.]/g, "\\.");
+const literal = (s: string) => s.replace(/[.]/g, "\\.");
 
 /** A storage directory as the Node server leaves it (seeded graph.json, lock released). */
 async function storageDir(): Promise<string> {
@@ -77,7 +77,7 @@ describe("a version saved by SqliteGraphStore into a storage directory", () => {
 
     const verified = await cli(dir, "verify");
     expect(verified.code, show(verified)).toBe(0);
-    expect(verified.stdout).toMatch(new RegExp(`^ok\\s+${escape(file)}`, "m"));
+    expect(verified.stdout).toMatch(new RegExp(`^ok\\s+${literal(file)}`, "m"));
     expect(verified.stdout).toMatch(new RegExp(`^ok\\s+backups/${backup.id}`, "m"));
     expect(verified.stdout).not.toMatch(/DAMAGED/);
 
@@ -114,7 +114,7 @@ describe("a version saved by SqliteGraphStore into a storage directory", () => {
 
     const verified = await cli(dir, "verify");
     expect(verified.code, show(verified)).toBe(1);
-    expect(verified.stdout).toMatch(new RegExp(`^DAMAGED\\s+${escape(badName)}\\b.*checksum`, "m"));
+    expect(verified.stdout).toMatch(new RegExp(`^DAMAGED\\s+${literal(badName)}\\b.*checksum`, "m"));
     expect(verified.stdout).toMatch(new RegExp(`^ok\\s+graph_${version.id}\\.json`, "m"));
 
     const before = await cli(dir, "stats");

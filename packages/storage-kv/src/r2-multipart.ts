@@ -105,9 +105,10 @@ export class MultipartUpload {
         `r2 put ${this.#key}: more than ${R2_MAX_PARTS} parts (raise multipartPartBytes)`,
       );
     }
-    const upload = (this.#upload ??= await wrap("put", this.#key, () =>
-      this.#bucket.createMultipartUpload(this.#fullKey),
-    ));
+    if (!this.#upload) {
+      this.#upload = await wrap("put", this.#key, () => this.#bucket.createMultipartUpload(this.#fullKey));
+    }
+    const upload = this.#upload;
     const partNumber = this.#parts.length + 1;
     this.#parts.push(await wrap("put", this.#key, () => upload.uploadPart(partNumber, bytes)));
     this.#bytes += bytes.length;
