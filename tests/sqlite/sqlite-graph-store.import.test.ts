@@ -140,9 +140,11 @@ describe("chunked import and swap", () => {
     db.failOn = null;
     expect(await documentTextOf(store)).toBe(before);
     expect((await store.verify()).ok).toBe(true);
-    // The safety backup was made before the import started; the restore works once the fault is gone.
-    expect((await store.listBackups()).map((b) => b.id)[0]).toMatch(TIMESTAMP_ID);
+    // Nothing changed, not even the backups: the safety backup is made only once the version
+    // has streamed in and verified. The restore works once the fault is gone, and backs up first.
+    expect(await store.listBackups()).toEqual([]);
     await store.restoreVersion(version.id);
+    expect((await store.listBackups()).map((b) => b.id)).toEqual([expect.stringMatching(TIMESTAMP_ID)]);
     expect(await store.getNode("LATER")).toBeUndefined();
     expect((await store.getNode("KEEP"))?.data).toEqual({ v: 1 });
   });

@@ -12,8 +12,10 @@ export type {
   R2BucketLike,
   R2ConditionalLike,
   R2ListOptionsLike,
+  R2MultipartUploadLike,
   R2ObjectBodyLike,
   R2ObjectLike,
   R2ObjectsLike,
   R2PutOptionsLike,
+  R2UploadedPartLike,
 } from "./r2-types.ts";

@@ -3,17 +3,17 @@ import {
   assertValidPrefix,
   ConflictError,
   checkedKeyPrefix,
-  DawsosError,
   type ListedObject,
   type PutOptions,
   type PutResult,
   type StorageAdapter,
   type StorageCapabilities,
-  StorageError,
   type StoredObject,
   toBytes,
 } from "@dawsos/core";
-import { concatBytes, sha256Digest, streamChunks } from "./bytes.ts";
+import { sha256Digest, streamChunks } from "./bytes.ts";
+import { wrap } from "./r2-errors.ts";
+import { checkedPartBytes, MultipartUpload, PartBuffer } from "./r2-multipart.ts";
 import type { R2BucketLike, R2ConditionalLike } from "./r2-types.ts";
 
 export interface R2StorageOptions {
@@ -22,6 +22,12 @@ export interface R2StorageOptions {
    * or end with `/`.
    */
   prefix?: string;
+  /**
+   * `putStream` bodies larger than this go to R2 as a multipart upload of parts this size (the
+   * last one smaller); smaller bodies as one `put`. Default 8 MiB; at least 5 MiB, R2's minimum
+   * for every part but the last.
+   */
+  multipartPartBytes?: number;
 }
 
 /** Objects per `list` page (R2's maximum). */
@@ -49,11 +55,13 @@ export class R2Storage implements StorageAdapter {
   };
   readonly #bucket: R2BucketLike;
   readonly #prefix: string;
+  readonly #partBytes: number;
 
   constructor(bucket: R2BucketLike, options: R2StorageOptions = {}) {
     const prefix = checkedKeyPrefix(options.prefix, "R2Storage");
     this.#bucket = bucket;
     this.#prefix = prefix;
+    this.#partBytes = checkedPartBytes(options.multipartPartBytes);
   }
 
   #key(key: string): string {
@@ -120,14 +128,35 @@ export class R2Storage implements StorageAdapter {
   }
 
   /**
-   * Stores a streamed body. R2 needs the length of a streamed upload up front, so the chunks
-   * are collected first — which also means a source that fails midway stores nothing.
+   * Stores a streamed body without holding more than one part of it. R2's `put` needs the
+   * length of a body up front, so a body that fits in one part (`multipartPartBytes`) is
+   * collected and sent with one `put` (with its SHA-256); a larger one goes as a multipart
+   * upload, one part at a time, every part but the last exactly the part size (R2 requires
+   * equal parts of at least 5 MiB). Either way the object is replaced in one step at the end: a
+   * source or an upload that fails midway aborts the upload, stores nothing, and leaves the
+   * previous object as it was (the `atomicReplace` guarantee of `put`). Unconditional, as
+   * `StorageAdapter.putStream` is.
    */
   async putStream(key: string, body: AsyncIterable<Uint8Array>): Promise<PutResult> {
-    this.#key(key);
-    const parts: Uint8Array[] = [];
-    for await (const chunk of body) parts.push(chunk.slice());
-    return this.put(key, concatBytes(parts));
+    const full = this.#key(key);
+    const part = new PartBuffer(this.#partBytes);
+    const upload = new MultipartUpload(this.#bucket, full, key);
+    try {
+      for await (const chunk of body) {
+        for (let at = 0; at < chunk.length; ) {
+          // A full part goes out only once more bytes arrive, so the last part is never empty
+          // and a body of exactly one part is a plain put.
+          if (part.full) await upload.uploadPart(part.take());
+          at += part.fill(chunk.subarray(at));
+        }
+      }
+      if (!upload.started) return await this.put(key, part.take());
+      await upload.uploadPart(part.take());
+      return { etag: await upload.complete() };
+    } catch (err) {
+      await upload.abort();
+      throw err;
+    }
   }
 }
 
@@ -138,14 +167,4 @@ function conditionOf(options: PutOptions): R2ConditionalLike | undefined {
   if (options.ifMatch !== undefined) return { etagMatches: options.ifMatch };
   if (options.ifNoneMatch === "*") return { etagDoesNotMatch: "*" };
   return undefined;
-}
-
-/** R2 failures become `StorageError`s naming the operation and key (never the bucket's internals). */
-async function wrap<T>(op: string, key: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (cause) {
-    if (cause instanceof DawsosError) throw cause;
-    throw new StorageError(`r2 ${op} ${key} failed`, { cause });
-  }
 }

@@ -48,6 +48,24 @@ export type R2ObjectsLike = { objects: R2ObjectLike[] } & (
   | { truncated: false }
 );
 
+/** A part stored by `uploadPart`; `complete` takes them in part-number order. */
+export interface R2UploadedPartLike {
+  partNumber: number;
+  etag: string;
+}
+
+/**
+ * An open multipart upload. Nothing is visible under its key until `complete`, which replaces
+ * the object in one step; `abort` drops the stored parts and leaves any previous object as it was.
+ */
+export interface R2MultipartUploadLike {
+  readonly key: string;
+  readonly uploadId: string;
+  uploadPart(partNumber: number, value: ArrayBuffer | ArrayBufferView | string): Promise<R2UploadedPartLike>;
+  abort(): Promise<void>;
+  complete(uploadedParts: R2UploadedPartLike[]): Promise<R2ObjectLike>;
+}
+
 export interface R2BucketLike {
   head(key: string): Promise<R2ObjectLike | null>;
   get(key: string): Promise<R2ObjectBodyLike | null>;
@@ -59,4 +77,6 @@ export interface R2BucketLike {
   ): Promise<R2ObjectLike | null>;
   delete(keys: string | string[]): Promise<void>;
   list(options?: R2ListOptionsLike): Promise<R2ObjectsLike>;
+  /** Starts an upload in parts, for bodies too large to buffer for one `put`. */
+  createMultipartUpload(key: string): Promise<R2MultipartUploadLike>;
 }

@@ -128,24 +128,7 @@ export class GraphImport {
     return this.#db.transactionSync(() => {
       const state = this.#assertOpen();
       const sql = this.#db.sql;
-      const t = this.#tables;
-      const dangling = sql
-        .exec<{ id: ArrayBuffer; src: ArrayBuffer; dst: ArrayBuffer; src_ok: number }>(
-          `SELECT e.id, e.src, e.dst, EXISTS (SELECT 1 FROM ${t.nodes} n WHERE n.id = e.src) AS src_ok FROM ${t.edges} e
-           WHERE NOT EXISTS (SELECT 1 FROM ${t.nodes} n WHERE n.id = e.src)
-              OR NOT EXISTS (SELECT 1 FROM ${t.nodes} n WHERE n.id = e.dst) LIMIT 1`,
-        )
-        .toArray()[0];
-      if (dangling) {
-        const missing = fromKey(dangling.src_ok ? dangling.dst : dangling.src);
-        throw new ValidationError(
-          `edge ${JSON.stringify(fromKey(dangling.id))}: unknown node ${JSON.stringify(missing)}`,
-          {
-            cause: new UnknownNodeError(missing),
-            details: { field: "edges", edge: fromKey(dangling.id), code: "unknown_node" },
-          },
-        );
-      }
+      this.#assertEdgesResolve();
       beforeSwap?.();
       const live = liveSet(sql);
       const seq = live === null ? state.seq : Math.max(state.seq, readSeq(sql) + 1);
@@ -155,6 +138,39 @@ export class GraphImport {
       if (live !== null) clearTables(sql, tablesOf(live));
       return seq;
     });
+  }
+
+  /**
+   * Throws `ValidationError` (`details.code: "unknown_node"`) when an imported edge names a node
+   * that was not imported. `commitSync` checks this itself; a caller that wants to know before
+   * doing anything else (a restore, before its safety backup) asks here first.
+   */
+  assertEdgesResolve(): void {
+    this.#db.transactionSync(() => {
+      this.#assertOpen();
+      this.#assertEdgesResolve();
+    });
+  }
+
+  #assertEdgesResolve(): void {
+    const t = this.#tables;
+    const dangling = this.#db.sql
+      .exec<{ id: ArrayBuffer; src: ArrayBuffer; dst: ArrayBuffer; src_ok: number }>(
+        `SELECT e.id, e.src, e.dst, EXISTS (SELECT 1 FROM ${t.nodes} n WHERE n.id = e.src) AS src_ok FROM ${t.edges} e
+         WHERE NOT EXISTS (SELECT 1 FROM ${t.nodes} n WHERE n.id = e.src)
+            OR NOT EXISTS (SELECT 1 FROM ${t.nodes} n WHERE n.id = e.dst) LIMIT 1`,
+      )
+      .toArray()[0];
+    if (dangling) {
+      const missing = fromKey(dangling.src_ok ? dangling.dst : dangling.src);
+      throw new ValidationError(
+        `edge ${JSON.stringify(fromKey(dangling.id))}: unknown node ${JSON.stringify(missing)}`,
+        {
+          cause: new UnknownNodeError(missing),
+          details: { field: "edges", edge: fromKey(dangling.id), code: "unknown_node" },
+        },
+      );
+    }
   }
 
   /** Drops what was imported; the live graph is untouched. */
@@ -181,6 +197,16 @@ function currentImport(db: SqlDatabase): ImportState | null {
   return value === null ? null : (JSON.parse(value) as ImportState);
 }
 
+/** `details.code` of the `ConflictError` for an id imported twice. */
+export const DUPLICATE_ID = "duplicate_id";
+
+/** True for the error `addChunk` throws when a chunk repeats an id already imported. */
+export function isDuplicateIdError(err: unknown): err is ConflictError {
+  return (
+    err instanceof ConflictError && (err.details as { code?: unknown } | undefined)?.code === DUPLICATE_ID
+  );
+}
+
 /** SQLite's unique-constraint failure on an import row: the id was imported twice. */
 function duplicateAsConflict(err: unknown): unknown {
   if (err instanceof DawsosError) return err;
@@ -189,6 +215,6 @@ function duplicateAsConflict(err: unknown): unknown {
   const table = /UNIQUE constraint failed: \w+_(nodes|edges|patterns)\./.exec(message)?.[1] ?? "records";
   return new ConflictError(`duplicate id among the imported ${table}`, {
     cause: err,
-    details: { field: table },
+    details: { field: table, code: DUPLICATE_ID },
   });
 }

@@ -1,4 +1,5 @@
 import { ConflictError, DawsosError } from "../errors/errors.ts";
+import { NOT_LINE_LAYOUT } from "../format/document-records.ts";
 import { readDocument } from "../format/read-document.ts";
 import { assertSubmittedChecksum } from "../format/verify-document.ts";
 import { documentText } from "../format/write-document.ts";
@@ -11,6 +12,7 @@ import { createSha256, type HasherFactory } from "../integrity/sha256.ts";
 import { investmentFrameworkSeed } from "../seed/investment-framework.ts";
 import type { StorageAdapter } from "../storage/adapter.ts";
 import { type ArchiveEvent, type DocumentSource, GraphArchive } from "../store/archive.ts";
+import type { ArchivedDocument } from "../store/archived-document.ts";
 import type {
   DocumentInfo,
   EdgeListQuery,
@@ -30,6 +32,7 @@ import { assertTimestampId } from "../store/timestamp-ids.ts";
 import { type FileCheck, type IntegrityReport, verifyStateFiles } from "../store/verify-storage.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
 import { Mutex } from "../util/mutex.ts";
+import { type ImportedDocument, importDocumentStream } from "./document-import.ts";
 import { ExportGate } from "./export-gate.ts";
 import { GraphImport } from "./graph-import.ts";
 import { commitInTables } from "./sql-commit.ts";
@@ -63,7 +66,8 @@ export type SqliteStoreEvent =
   /** A commit became durable: its change records (what a change feed or a replica follows). */
   | { type: "committed"; seq: number; changes: readonly Change[] }
   | { type: "imported"; seq: number; nodes: number; edges: number; patterns: number }
-  | { type: "restored"; from: string; backup: string };
+  /** `streamed`: the document was imported record by record, not loaded whole (another layout). */
+  | { type: "restored"; from: string; backup: string; streamed: boolean };
 
 const encoder = new TextEncoder();
 
@@ -335,18 +339,68 @@ export class SqliteGraphStore extends GraphMutations implements LazyGraphService
     return this.#archive.listVersions();
   }
 
-  /** The graph becomes that version, after a backup of the current state. */
+  /**
+   * The graph becomes that version, after a backup of the current state. The version streams
+   * from the archive into the shadow tables (`#restoreStreamed`); one in another layout than
+   * ours is loaded whole instead.
+   */
   async restoreVersion(id: string): Promise<GraphStats> {
     assertTimestampId(id, "version");
     this.#assertOpen();
     return this.#admin.run(async () => {
+      const from = `graph_${id}.json`;
+      const backup = await this.#restoreStreamed(await this.#archive.openVersion(id));
+      if (backup) {
+        this.#emit({ type: "restored", from, backup: backup.id, streamed: true });
+        return this.stats();
+      }
       // Read and verified before anything is written (a bad version changes nothing).
       const graph = await this.#archive.loadVersion(id, this.now());
-      const backup = await this.#backupLocked();
+      const safety = await this.#backupLocked();
       await this.#importGraph(graph);
-      this.#emit({ type: "restored", from: `graph_${id}.json`, backup: backup.id });
+      this.#emit({ type: "restored", from, backup: safety.id, streamed: false });
       return graph.stats();
     });
+  }
+
+  /**
+   * Streams an archived document into a new import, record by record (never the whole document
+   * or graph in memory: 128 MB isolates), verifying its checksums on the way; only once all of
+   * it verified, backs up the current state and swaps the import in. So a bad document — or a
+   * failure of the archive or of the tables midway — changes nothing, not even the backups
+   * (a failed restore must not push a good backup out by retention). Writers keep going while
+   * the import fills the shadow tables, so the safety backup, taken just before the swap, holds
+   * their changes; as with any restore, one acknowledged between that backup and the swap is
+   * replaced. `null`, having changed nothing, when the document is not in our line layout.
+   */
+  async #restoreStreamed(
+    document: ArchivedDocument,
+    protect: readonly string[] = [],
+  ): Promise<BackupInfo | null> {
+    const graphImport = GraphImport.begin(this.#db);
+    try {
+      let imported: ImportedDocument | typeof NOT_LINE_LAYOUT;
+      try {
+        imported = await importDocumentStream(graphImport, document.chunks, {
+          file: document.key,
+          chunkRows: this.#chunkRows(),
+          hasher: this.#hasher,
+        });
+        if (imported !== NOT_LINE_LAYOUT) document.checkRead();
+      } catch (err) {
+        throw await document.failure(err);
+      }
+      if (imported === NOT_LINE_LAYOUT) {
+        graphImport.abort();
+        return null;
+      }
+      const backup = await this.#backupLocked(protect);
+      await this.commitImport(graphImport);
+      return backup;
+    } catch (err) {
+      abortQuietly(graphImport);
+      throw err;
+    }
   }
 
   /**
@@ -411,9 +465,13 @@ export class SqliteGraphStore extends GraphMutations implements LazyGraphService
     return seq;
   }
 
+  #chunkRows(): number {
+    return Math.max(1, this.#options.importChunkRows ?? 1000);
+  }
+
   /** Imports an in-memory graph in chunks of `importChunkRows` rows, then swaps it in. */
   async #importGraph(graph: KnowledgeGraph, precondition?: (graph: KnowledgeGraph) => void): Promise<number> {
-    const rows = Math.max(1, this.#options.importChunkRows ?? 1000);
+    const rows = this.#chunkRows();
     const graphImport = GraphImport.begin(this.#db);
     try {
       graphImport.setDocument({
@@ -447,15 +505,25 @@ export class SqliteGraphStore extends GraphMutations implements LazyGraphService
     return this.#archive.listBackups();
   }
 
-  /** Restores a backup's graph (every file checked against its manifest first), after a safety backup. */
+  /**
+   * Restores a backup's graph (every file checked against its manifest, the graph while it
+   * streams in), after a safety backup.
+   */
   async restoreBackup(id: string): Promise<GraphStats> {
     assertTimestampId(id, "backup");
     this.#assertOpen();
     return this.#admin.run(async () => {
+      const from = `backups/${id}/`;
+      const streamed = await this.#restoreStreamed(await this.#archive.openBackupGraph(id), [id]);
+      if (streamed) {
+        this.#emit({ type: "restored", from, backup: streamed.id, streamed: true });
+        return this.stats();
+      }
+      // A graph.json in another layout (a backup of Python files): loaded whole, as before.
       const { graph } = await this.#archive.readBackup(id, this.now());
       const safety = await this.#backupLocked([id]);
       await this.#importGraph(graph);
-      this.#emit({ type: "restored", from: `backups/${id}/`, backup: safety.id });
+      this.#emit({ type: "restored", from, backup: safety.id, streamed: false });
       return graph.stats();
     });
   }
@@ -481,6 +549,15 @@ export class SqliteGraphStore extends GraphMutations implements LazyGraphService
     await this.#admin.run(() => {
       this.#closed = true;
     });
+  }
+}
+
+/** Drops a failed import; its own failure must not hide the error that made it fail. */
+function abortQuietly(graphImport: GraphImport): void {
+  try {
+    graphImport.abort();
+  } catch {
+    // The shadow set is emptied again by the next import anyway.
   }
 }
 

@@ -4,6 +4,7 @@ import type { KnowledgeGraph } from "../graph/knowledge-graph.ts";
 import type { HasherFactory } from "../integrity/sha256.ts";
 import { concatBytes, type StorageAdapter } from "../storage/adapter.ts";
 import type { Clock } from "../util/clock.ts";
+import { type ArchivedDocument, openBackupDocument, openVersionDocument } from "./archived-document.ts";
 import {
   type BackupFile,
   type BackupManifest,
@@ -254,6 +255,16 @@ export class GraphArchive {
     return loaded.graph;
   }
 
+  /**
+   * A version's document opened for one streaming pass (see `ArchivedDocument`), for a store
+   * that imports it record by record instead of loading it (`loadVersion`). Nothing is verified
+   * yet: the reader checks the trailer as it goes. `NotFoundError` when there is none.
+   */
+  openVersion(id: string): Promise<ArchivedDocument> {
+    assertTimestampId(id, "version");
+    return openVersionDocument(this.#storage, id);
+  }
+
   // ---------------------------------------------------------------- backups
 
   /**
@@ -333,6 +344,16 @@ export class GraphArchive {
       });
     }
     return { manifest, graph: loaded.graph };
+  }
+
+  /**
+   * A backup's graph opened for one streaming pass, the streaming counterpart of `readBackup`:
+   * the manifest and every other file are checked first; the graph's manifest SHA-256 is
+   * checked over the bytes as they are read (`checkRead`).
+   */
+  openBackupGraph(id: string): Promise<ArchivedDocument & { manifest: BackupManifest }> {
+    assertTimestampId(id, "backup");
+    return openBackupDocument(this.#storage, id, this.#options.hasher);
   }
 
   /** Copies a backup's state files (not the graph) back to the top level. */

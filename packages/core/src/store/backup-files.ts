@@ -92,17 +92,31 @@ export async function verifyBackupFiles(
   manifest: BackupManifest,
   hasherFactory?: HasherFactory,
 ): Promise<void> {
-  for (const file of manifest.files) {
-    const key = `${backupPrefix(manifest.id)}${file.name}`;
-    const actual = await hashStored(storage, key, hasherFactory);
-    if (!actual)
-      throw new IntegrityError("integrity_error", "file listed in the manifest is missing", { file: key });
-    if (actual.checksum !== file.checksum) {
-      throw new IntegrityError("checksum_mismatch", "file does not match the checksum in its manifest", {
-        file: key,
-      });
-    }
-  }
+  for (const file of manifest.files) await verifyBackupFile(storage, manifest, file, hasherFactory);
+}
+
+/** Checks one file of a backup against its manifest entry, streaming it. */
+export async function verifyBackupFile(
+  storage: StorageAdapter,
+  manifest: BackupManifest,
+  file: BackupFile,
+  hasherFactory?: HasherFactory,
+): Promise<void> {
+  const key = `${backupPrefix(manifest.id)}${file.name}`;
+  const actual = await hashStored(storage, key, hasherFactory);
+  if (!actual) throw missingBackupFile(key);
+  if (actual.checksum !== file.checksum) throw backupFileMismatch(key);
+}
+
+export function missingBackupFile(key: string): IntegrityError {
+  return new IntegrityError("integrity_error", "file listed in the manifest is missing", { file: key });
+}
+
+export function backupFileMismatch(key: string, cause?: unknown): IntegrityError {
+  return new IntegrityError("checksum_mismatch", "file does not match the checksum in its manifest", {
+    file: key,
+    cause,
+  });
 }
 
 export function encodeManifest(manifest: BackupManifest): string {

@@ -1,4 +1,5 @@
 export { type ArchiveEvent, type ArchiveOptions, type DocumentSource, GraphArchive } from "./archive.ts";
+export type { ArchivedDocument } from "./archived-document.ts";
 export type { BackupFile, BackupManifest } from "./backup-files.ts";
 export * from "./backup-inventory.ts";
 export * from "./graph-reader.ts";

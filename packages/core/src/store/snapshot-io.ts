@@ -1,4 +1,5 @@
-import { NOT_LINE_LAYOUT, readDocumentStream } from "../format/stream-read-document.ts";
+import { NOT_LINE_LAYOUT } from "../format/document-records.ts";
+import { readDocumentStream } from "../format/stream-read-document.ts";
 import { type DocumentSnapshot, documentText } from "../format/write-document.ts";
 import type { HasherFactory } from "../integrity/sha256.ts";
 import { concatBytes, type StorageAdapter } from "../storage/adapter.ts";
