@@ -1,3 +1,4 @@
+export * from "./check-document.ts";
 export * from "./document-records.ts";
 export * from "./line-reader.ts";
 export * from "./read-document.ts";

@@ -1,4 +1,6 @@
 import { DawsosError } from "../errors/errors.ts";
+import { checkDocumentStream } from "../format/check-document.ts";
+import { NOT_LINE_LAYOUT } from "../format/document-records.ts";
 import { parseJsonDocument } from "../format/read-document.ts";
 import { workflowHistorySchema } from "../format/schemas.ts";
 import { createSha256, type HasherFactory } from "../integrity/sha256.ts";
@@ -72,12 +74,30 @@ function graphChecker(
 ): (key: string, allowUnchecksummed: boolean) => Promise<void> {
   return async (key, allowUnchecksummed) => {
     try {
-      const loaded = await readSnapshotFrom(storage, key, { ...options, allowUnchecksummed });
-      if (loaded) files.push({ key, ok: true });
+      if (await checkStoredGraph(storage, key, { ...options, allowUnchecksummed }))
+        files.push({ key, ok: true });
     } catch (err) {
       files.push(failure(key, err));
     }
   };
+}
+
+/**
+ * Checks one stored graph document; `false` when there is none. Our line layout (what every
+ * store writes) is checked as it streams, without building the graph (`checkDocumentStream`);
+ * other layouts (pretty JSON, Python files) are loaded whole, as opening them would.
+ */
+async function checkStoredGraph(
+  storage: StorageAdapter,
+  key: string,
+  options: { hasher: HasherFactory; now: string; allowUnchecksummed: boolean },
+): Promise<boolean> {
+  if (storage.getStream) {
+    const stream = await storage.getStream(key);
+    if (!stream) return false;
+    if ((await checkDocumentStream(stream, key, options.hasher)) !== NOT_LINE_LAYOUT) return true;
+  }
+  return (await readSnapshotFrom(storage, key, options)) !== null;
 }
 
 /**
@@ -129,7 +149,7 @@ export async function verifyStateFiles(
       const manifest = await readManifest(storage, id);
       await verifyBackupFiles(storage, manifest, hasher);
       if (manifest.files.some((f) => f.name === GRAPH_KEY)) {
-        await readSnapshotFrom(storage, `${backupPrefix(id)}${GRAPH_KEY}`, {
+        await checkStoredGraph(storage, `${backupPrefix(id)}${GRAPH_KEY}`, {
           hasher,
           now: options.now,
           allowUnchecksummed: true,
