@@ -74,6 +74,16 @@ describe("checkDocumentStream (verify without building the graph)", () => {
       "invalid_document",
     );
 
+    // Edges out of id order were not written by us: handed back to be loaded whole (where a
+    // duplicate anywhere is caught), never passed unchecked.
+    const swapped = [...lines];
+    const a = swapped[edgeLine]!;
+    const b = swapped[edgeLine + 1]!;
+    expect(a.endsWith(",") && b.endsWith(",")).toBe(true);
+    swapped[edgeLine] = b;
+    swapped[edgeLine + 1] = a;
+    expect(await checkDocumentStream(chunked(resign(swapped.join("\n"))), "v")).toBe(NOT_LINE_LAYOUT);
+
     // A node whose type is not a string.
     const bad = [...lines];
     bad[firstNode] = bad[firstNode]!.replace(/"type":"[^"]*"/, '"type":7');

@@ -2,7 +2,7 @@ import { IntegrityError } from "../errors/errors.ts";
 import { isPlainObject } from "../graph/merge-patch.ts";
 import { type GraphEdge, type GraphNode, type JsonObject, nullProto, type Pattern } from "../graph/types.ts";
 import { createSha256, type HasherFactory } from "../integrity/sha256.ts";
-import { readLines } from "./line-reader.ts";
+import { readLineBatches } from "./line-reader.ts";
 import { patternSchema } from "./schemas.ts";
 
 /** The file is not in the line layout `writeDocument` produces; the caller falls back. */
@@ -95,67 +95,70 @@ export async function readDocumentRecords(
     for (const key of Object.keys(parsed as JsonObject)) scalars[key] = (parsed as JsonObject)[key];
   };
 
-  for await (const bytes of readLines(chunks)) {
-    lineNo++;
-    let line: string;
-    try {
-      line = decoder.decode(bytes);
-    } catch (cause) {
-      throw fail("malformed_json", `line ${lineNo} is not valid UTF-8`, cause);
-    }
-    if (lineNo === 1) {
-      const opens = OPENERS.some(([opener]) => line.endsWith(opener));
-      if (!line.startsWith('{"') || !(opens || TRAILER.test(line))) return NOT_LINE_LAYOUT;
-    }
-    if (stored !== null) {
-      if (line.trim() === "") continue;
-      throw fail("malformed_json", `unexpected content after the end of the document (line ${lineNo})`);
-    }
-    sawAny = true;
-    const entryStart = section === "edges" ? "{" : '"';
-    if (section && line.startsWith(entryStart)) {
-      hasher.update(bytes);
-      const text = line.endsWith(",") ? line.slice(0, -1) : line;
-      let record: { id: string; value: unknown };
+  for await (const batch of readLineBatches(chunks)) {
+    for (const bytes of batch) {
+      lineNo++;
+      let line: string;
       try {
-        record = parseEntry(section, text);
+        line = decoder.decode(bytes);
       } catch (cause) {
-        if (cause instanceof SyntaxError)
-          throw fail("malformed_json", `line ${lineNo} is not valid JSON`, cause);
-        throw recordError(file, lineNo, section, cause);
+        throw fail("malformed_json", `line ${lineNo} is not valid UTF-8`, cause);
       }
-      // Outside the try: the sink's own errors are not this file's damage (see DocumentRecordSink).
-      if (section === "edges") sink.edge(record.value as GraphEdge, lineNo);
-      else if (section === "nodes") sink.node(record.value as GraphNode, lineNo);
-      else sink.pattern(record.id, record.value as Pattern, lineNo);
-      continue;
+      if (lineNo === 1) {
+        const opens = OPENERS.some(([opener]) => line.endsWith(opener));
+        if (!line.startsWith('{"') || !(opens || TRAILER.test(line))) return NOT_LINE_LAYOUT;
+      }
+      if (stored !== null) {
+        if (line.trim() === "") continue;
+        throw fail("malformed_json", `unexpected content after the end of the document (line ${lineNo})`);
+      }
+      sawAny = true;
+      const entryStart = section === "edges" ? "{" : '"';
+      if (section && line.startsWith(entryStart)) {
+        hasher.update(bytes);
+        const text = line.endsWith(",") ? line.slice(0, -1) : line;
+        let record: { id: string; value: unknown };
+        try {
+          record = parseEntry(section, text);
+        } catch (cause) {
+          if (cause instanceof SyntaxError)
+            throw fail("malformed_json", `line ${lineNo} is not valid JSON`, cause);
+          throw recordError(file, lineNo, section, cause);
+        }
+        // Outside the try: the sink's own errors are not this file's damage (see DocumentRecordSink).
+        if (section === "edges") sink.edge(record.value as GraphEdge, lineNo);
+        else if (section === "nodes") sink.node(record.value as GraphNode, lineNo);
+        else sink.pattern(record.id, record.value as Pattern, lineNo);
+        continue;
+      }
+      // A structural line: [closer] [,"key":value …] (opener | checksum trailer)
+      let text = line;
+      if (lineNo === 1) {
+        text = text.slice(1);
+      } else if (section) {
+        if (!text.startsWith(CLOSERS[section]))
+          throw fail("malformed_json", `line ${lineNo} is not a ${section} entry`);
+        text = text.slice(1);
+      } else {
+        throw fail("malformed_json", `unexpected line ${lineNo}`);
+      }
+      const trailer = TRAILER.exec(text);
+      if (trailer) {
+        stored = trailer[1]!;
+        const body = text.slice(0, trailer.index);
+        hasher.update((lineNo === 1 ? "{" : CLOSERS[section!]) + body);
+        hasher.update("}");
+        readScalars(body);
+        section = null;
+        continue;
+      }
+      const opener = OPENERS.find(([o]) => text.endsWith(o));
+      if (!opener)
+        throw fail("malformed_json", `line ${lineNo} neither opens a section nor ends the document`);
+      hasher.update(bytes);
+      readScalars(text.slice(0, text.length - opener[0].length));
+      section = opener[1];
     }
-    // A structural line: [closer] [,"key":value …] (opener | checksum trailer)
-    let text = line;
-    if (lineNo === 1) {
-      text = text.slice(1);
-    } else if (section) {
-      if (!text.startsWith(CLOSERS[section]))
-        throw fail("malformed_json", `line ${lineNo} is not a ${section} entry`);
-      text = text.slice(1);
-    } else {
-      throw fail("malformed_json", `unexpected line ${lineNo}`);
-    }
-    const trailer = TRAILER.exec(text);
-    if (trailer) {
-      stored = trailer[1]!;
-      const body = text.slice(0, trailer.index);
-      hasher.update((lineNo === 1 ? "{" : CLOSERS[section!]) + body);
-      hasher.update("}");
-      readScalars(body);
-      section = null;
-      continue;
-    }
-    const opener = OPENERS.find(([o]) => text.endsWith(o));
-    if (!opener) throw fail("malformed_json", `line ${lineNo} neither opens a section nor ends the document`);
-    hasher.update(bytes);
-    readScalars(text.slice(0, text.length - opener[0].length));
-    section = opener[1];
   }
   if (!sawAny || stored === null) throw fail("malformed_json", "the document ends early (truncated file)");
   if (hasher.digestHex() !== stored) throw fail("checksum_mismatch", "checksum does not match the content");

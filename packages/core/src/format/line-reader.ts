@@ -5,18 +5,28 @@ const NEWLINE = 0x0a;
  * plus one chunk. Lines are returned as bytes so callers decide how and whether to decode.
  */
 export async function* readLines(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  for await (const batch of readLineBatches(chunks)) yield* batch;
+}
+
+/**
+ * `readLines`, one batch per chunk: the lines a chunk completes, in order. A consumer that
+ * loops over a batch synchronously pays one asynchronous step per chunk instead of one per
+ * line (a 1M-node document has 4M lines).
+ */
+export async function* readLineBatches(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array[]> {
   let carry: Uint8Array | null = null;
   for await (const chunk of chunks) {
+    const batch: Uint8Array[] = [];
     let start = 0;
     for (;;) {
       const newline = chunk.indexOf(NEWLINE, start);
       if (newline === -1) break;
       const piece = chunk.subarray(start, newline);
       if (carry) {
-        yield concat(carry, piece);
+        batch.push(concat(carry, piece));
         carry = null;
       } else {
-        yield piece;
+        batch.push(piece);
       }
       start = newline + 1;
     }
@@ -24,8 +34,9 @@ export async function* readLines(chunks: AsyncIterable<Uint8Array>): AsyncGenera
       const rest = chunk.subarray(start);
       carry = carry ? concat(carry, rest) : rest.slice();
     }
+    if (batch.length > 0) yield batch;
   }
-  if (carry && carry.length > 0) yield carry;
+  if (carry && carry.length > 0) yield [carry];
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
