@@ -5,3 +5,8 @@ export type { BucketHead, HeadJournalEntry } from "./bucket-head.ts";
 export { HEAD_KEY, JOURNAL_PREFIX, SNAPSHOTS_PREFIX } from "./bucket-keys.ts";
 export type { BucketGraphStoreOptions, BucketLoadCounters } from "./bucket-options.ts";
 export { verifyBucketStorage } from "./bucket-verify.ts";
+export {
+  type BucketGraph,
+  type ReadBucketGraphOptions,
+  readBucketGraph,
+} from "./read-bucket-graph.ts";
