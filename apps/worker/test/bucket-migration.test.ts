@@ -1,12 +1,11 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import {
-  BucketGraphStore,
   type GraphEdge,
   type GraphNode,
-  type KnowledgeGraph,
   KnowledgeGraphReader,
   ManualClock,
+  MemoryStorage,
   type Page,
   type Session,
   SessionStore,
@@ -15,7 +14,18 @@ import {
   type WorkflowRun,
 } from "@dawsos/core";
 import { SqliteGraphStore, SqlSessionStore, SqlWorkflowHistory } from "@dawsos/core/sqlite-store";
-import { RecordingStorage } from "@dawsos/core/testing";
+import {
+  BUCKET_GRAPH_STORE_OBJECTS,
+  BucketLayoutWriter,
+  HOSTILE_DATA,
+  LEGACY_COMPACT_AFTER,
+  LEGACY_SCENARIO_START,
+  LEGACY_SEED,
+  LONE_SURROGATE_ID,
+  RecordingStorage,
+  ROCKET_ID,
+  runLegacyScenario,
+} from "@dawsos/core/testing";
 import { R2Storage } from "@dawsos/storage-kv";
 import { describe, expect, it } from "vitest";
 import { BUCKET_MIGRATION, migrateFromBucket } from "../src/bucket-migration.ts";
@@ -26,61 +36,23 @@ const namespace = env.GRAPH_OBJECT;
 const newObject = (): DurableObjectStubLike => namespace.get(namespace.idFromName(crypto.randomUUID()));
 const bucketAt = (prefix: string) => new R2Storage(env.GRAPH_BUCKET, { prefix });
 
-const SEED = {
-  version: 2,
-  nodes: {
-    GDP: { type: "indicator", data: { value: 2.5 } },
-    CPI: { type: "indicator", data: { value: 3.2 } },
-  },
-  edges: [{ from: "GDP", to: "CPI", type: "drives", strength: 0.5 }],
-  patterns: {},
-};
-
-/** Ids and values a careless copy would mangle: astral and lone surrogates, prototype names, escapes. */
-const ROCKET = "🚀 launch";
-const LONE = "lone \ud800 surrogate";
-const HOSTILE_DATA = {
-  name: '日本語 «quotes" and \\ backslash»',
-  text: "line\nbreak\ttab\u0000nul\u2028sep",
-  nested: { deep: [1, -2.5, 1e300, 5e-324, null, true, { "": "empty key" }] },
-  constructor: "not a function",
-};
-
 /**
- * A bucket as the Worker left it before issue 12: the graph written by `BucketGraphStore`
- * (seeded, compacted twice, then more commits so the head names a journal), workflow runs by
- * `WorkflowHistory` and sessions by `SessionStore`, all under `prefix`.
+ * A bucket as the Worker left it before issue 12, under `prefix`: the graph history of
+ * `runLegacyScenario` (hostile ids and values, a batch, deletions) in the R2 store's layout —
+ * written by `BucketLayoutWriter`, which writes the very bytes the store wrote (a core test holds
+ * it to objects the store itself produced), compacted so the head names a snapshot past the
+ * seed and a journal after it — plus workflow runs by `WorkflowHistory` and sessions with
+ * messages by `SessionStore`, the classes the Worker used over R2.
  */
 async function writeLegacyBucket(prefix: string) {
   const bucket = bucketAt(prefix);
-  const clock = new ManualClock("2026-02-03T04:05:06.000Z");
-  const store = await BucketGraphStore.open(bucket, { seed: SEED, clock, compactAfterRecords: 4 });
-  const tick = () => clock.advance(1000);
-  await store.putNode(ROCKET, { type: "stock", data: HOSTILE_DATA });
-  tick();
-  await store.putNode(LONE, { type: "ünïcode", data: { symbol: "\ud83d" } });
-  await store.putNode("__proto__", { type: "indicator", data: { value: 7 } });
-  await store.addEdge({ from: ROCKET, to: LONE, type: "drives", strength: 0.25 });
-  tick();
-  await store.applyBatch([
-    { op: "put_node", id: "DOOMED", type: "t", data: { bye: true } },
-    { op: "add_edge", from: "DOOMED", to: "GDP", type: "feeds", strength: 1 },
-    { op: "add_edge", id: "e_keep_✓", from: "GDP", to: ROCKET, type: "feeds", strength: 0 },
-  ]);
-  await store.putPattern("pattern_✓", {
-    type: "REGIME_SHIFT",
-    description: "unicode «pattern»",
-    trigger_conditions: ["GDP > 2%", `CPI.data.value >= 3`],
-    confidence: 0.75,
+  const clock = new ManualClock(LEGACY_SCENARIO_START);
+  const writer = await BucketLayoutWriter.create(bucket, {
+    seed: LEGACY_SEED,
+    clock,
+    compactAfterRecords: 4,
   });
-  await store.putPattern("pattern_gone", { type: "X", trigger_conditions: [] });
-  tick();
-  await store.patchNode("GDP", { value: 9.75, note: "patched" });
-  await store.deleteNode("DOOMED"); // its edge goes with it
-  await store.deletePattern("pattern_gone");
-  await store.putNode("constructor", { type: "t", data: {} });
-  await store.deleteEdge((await store.addEdge({ from: "GDP", to: "__proto__", type: "x" })).id);
-  await store.patchNode(ROCKET, { price: 255.53 });
+  await runLegacyScenario(writer, clock);
   const history = new WorkflowHistory(bucket);
   const runs: WorkflowRun[] = [];
   for (let i = 0; i < 5; i++) {
@@ -89,7 +61,7 @@ async function writeLegacyBucket(prefix: string) {
       workflow: i % 2 ? "morning_briefing" : "régime_check",
       timestamp: `2026-02-03T05:0${i}:00.000Z`,
       status: "completed",
-      steps: [{ agent: "a", action: "b", result: { i, s: ROCKET } }],
+      steps: [{ agent: "a", action: "b", result: { i, s: ROCKET_ID } }],
       extra_field: { kept: i },
     } as WorkflowRun;
     runs.push(run);
@@ -103,22 +75,17 @@ async function writeLegacyBucket(prefix: string) {
   const made: Session[] = [];
   for (let i = 0; i < 3; i++) {
     const session = await sessions.create();
-    tick();
+    clock.advance(1000);
     for (let m = 0; m < i * 2; m++) {
       await sessions.addMessage(session.id, {
         role: m % 2 ? "assistant" : "user",
-        content: `${i}/${m} ${ROCKET} ${LONE}`,
+        content: `${i}/${m} ${ROCKET_ID} ${LONE_SURROGATE_ID}`,
       });
-      tick();
+      clock.advance(1000);
     }
     made.push(await sessions.get(session.id));
   }
-  return { bucket, clock, store, runs, sessions: made };
-}
-
-/** The graph a fresh `BucketGraphStore` reads from the bucket (what the old Worker served). */
-async function servedGraph(bucket: StorageAdapter): Promise<KnowledgeGraph> {
-  return (await BucketGraphStore.open(bucket)).graph;
+  return { bucket, clock, writer, runs, sessions: made };
 }
 
 async function allPages<T>(page: (cursor?: string) => Promise<Page<T>>) {
@@ -146,7 +113,7 @@ async function migrateIn(
     const { store, report } = await migrateFromBucket({
       bucket,
       db: state.storage,
-      store: { archive: bucketAt(uniquePrefix("archive")), seed: SEED, clock },
+      store: { archive: bucketAt(uniquePrefix("archive")), seed: LEGACY_SEED, clock },
       history,
       sessions,
       log: (entry) => logged.push(entry),
@@ -171,14 +138,20 @@ async function migrateIn(
   });
 }
 
+async function documentOf(reader: KnowledgeGraphReader): Promise<string> {
+  let text = "";
+  for await (const chunk of reader.document()) text += chunk;
+  return text;
+}
+
 const byId = <T extends { id: string }>(items: Iterable<T>) => new Map([...items].map((i) => [i.id, i]));
 
 describe("migrateFromBucket (R2 layout of BucketGraphStore → GraphObject's SQLite)", () => {
   it("brings every node, edge, pattern, the seq, every workflow run and every session over, once", async () => {
     const legacy = await writeLegacyBucket(uniquePrefix("migrate"));
-    expect(legacy.store.head!.journal.length).toBeGreaterThan(0); // the journal is replayed, not just the snapshot
-    expect(legacy.store.head!.snapshot.seq).toBeGreaterThan(0); // and the snapshot is not the seed
-    const expected = await servedGraph(legacy.bucket);
+    expect(legacy.writer.head.journal.length).toBeGreaterThan(0); // the journal is replayed, not just the snapshot
+    expect(legacy.writer.head.snapshot.seq).toBeGreaterThan(0); // and the snapshot is not the seed
+    const expected = legacy.writer.graph;
     const ids = legacy.sessions.map((s) => s.id);
     const stub = newObject();
     const got = await migrateIn(stub, legacy.bucket, ids);
@@ -189,19 +162,16 @@ describe("migrateFromBucket (R2 layout of BucketGraphStore → GraphObject's SQL
       patterns: expected.patternCount,
       seq: expected.seq,
     });
-    expect(expected.seq).toBe(legacy.store.graph.seq);
     expect(byId(got.nodes)).toEqual(byId(expected.nodes()));
     expect(got.nodes.map((n) => n.id)).toEqual(
-      expect.arrayContaining([ROCKET, LONE, "__proto__", "constructor"]),
+      expect.arrayContaining([ROCKET_ID, LONE_SURROGATE_ID, "__proto__", "constructor"]),
     );
-    expect(got.nodes.find((n) => n.id === ROCKET)?.data).toEqual({ ...HOSTILE_DATA, price: 255.53 });
+    expect(got.nodes.find((n) => n.id === ROCKET_ID)?.data).toEqual({ ...HOSTILE_DATA, price: 255.53 });
     expect(got.nodes.some((n) => n.id === "DOOMED")).toBe(false);
     expect(byId(got.edges)).toEqual(byId(expected.edges()));
     expect(got.patterns).toEqual([...expected.patterns()]);
     // The whole document, byte for byte: what the Worker served is what the object serves.
-    let expectedText = "";
-    for await (const chunk of new KnowledgeGraphReader(expected).document()) expectedText += chunk;
-    expect(got.text).toBe(expectedText);
+    expect(got.text).toBe(await documentOf(new KnowledgeGraphReader(expected)));
 
     expect(got.runs).toEqual(legacy.runs);
     expect(got.sessions).toEqual(legacy.sessions);
@@ -213,7 +183,7 @@ describe("migrateFromBucket (R2 layout of BucketGraphStore → GraphObject's SQL
       edges: expected.edgeCount,
       patterns: expected.patternCount,
       seq: expected.seq,
-      records: legacy.store.head!.journal.length,
+      records: legacy.writer.head.journal.length,
       history: legacy.runs.length,
       sessions: 3,
       damaged: [],
@@ -223,7 +193,7 @@ describe("migrateFromBucket (R2 layout of BucketGraphStore → GraphObject's SQL
     expect(got.marker).toMatchObject([{ state: "done" }]);
 
     // A second start does nothing, even with more in the bucket.
-    await legacy.store.putNode("LATE", { type: "t" });
+    await legacy.writer.putNode("LATE", { type: "t" });
     await new WorkflowHistory(legacy.bucket).append({ workflow: "late", timestamp: "x", steps: [] });
     const late = await new SessionStore(legacy.bucket).create();
     const again = await migrateIn(stub, legacy.bucket, [...ids, late.id]);
@@ -233,6 +203,23 @@ describe("migrateFromBucket (R2 layout of BucketGraphStore → GraphObject's SQL
     expect(again.text).toBe(got.text);
     expect(again.runs).toEqual(legacy.runs);
     expect(again.sessions).toEqual([...legacy.sessions, null]);
+  });
+
+  it("a bucket holding the very objects BucketGraphStore wrote (captured before its removal) migrates exactly", async () => {
+    const bucket = bucketAt(uniquePrefix("fixture"));
+    for (const [key, text] of Object.entries(BUCKET_GRAPH_STORE_OBJECTS)) await bucket.put(key, text);
+    // The same history replayed in memory: the graph that store served.
+    const clock = new ManualClock(LEGACY_SCENARIO_START);
+    const served = await BucketLayoutWriter.create(new MemoryStorage(), {
+      seed: LEGACY_SEED,
+      clock,
+      compactAfterRecords: LEGACY_COMPACT_AFTER,
+    });
+    await runLegacyScenario(served, clock);
+    const got = await migrateIn(newObject(), bucket);
+    expect(got.report).toMatchObject({ seq: served.graph.seq, records: 6, history: 0, sessions: 0 });
+    expect(got.text).toBe(await documentOf(new KnowledgeGraphReader(served.graph)));
+    expect(byId(got.nodes)).toEqual(byId(served.graph.nodes()));
   });
 
   it("an empty bucket: nothing to migrate, the object is seeded as usual, and later starts do nothing", async () => {
@@ -258,7 +245,7 @@ describe("migrateFromBucket (R2 layout of BucketGraphStore → GraphObject's SQL
     await runInDurableObject(stub, async (_object: unknown, state: DurableObjectStateLike) => {
       const store = await SqliteGraphStore.open(state.storage, {
         archive: bucketAt(uniquePrefix("a")),
-        seed: SEED,
+        seed: LEGACY_SEED,
       });
       await store.putNode("OWN", { type: "t" });
     });
@@ -284,7 +271,7 @@ describe("migrateFromBucket (R2 layout of BucketGraphStore → GraphObject's SQL
     const stub = newObject();
     await expect(migrateIn(stub, flaky, ids)).rejects.toThrow(/unavailable/);
     const got = await migrateIn(stub, flaky, ids);
-    const expected = await servedGraph(legacy.bucket);
+    const expected = legacy.writer.graph;
     expect(got.counts.seq).toBe(expected.seq);
     expect(byId(got.nodes)).toEqual(byId(expected.nodes()));
     expect(got.runs).toEqual(legacy.runs);
@@ -295,7 +282,7 @@ describe("migrateFromBucket (R2 layout of BucketGraphStore → GraphObject's SQL
 
   it("a damaged graph in the bucket is refused (nothing is seeded over it); a damaged session is reported and left", async () => {
     const legacy = await writeLegacyBucket(uniquePrefix("damaged"));
-    const head = legacy.store.head!;
+    const head = legacy.writer.head;
     const key = head.journal[0]!.key;
     const stored = (await legacy.bucket.get(key))!;
     const bytes = stored.body.slice();
@@ -311,7 +298,7 @@ describe("migrateFromBucket (R2 layout of BucketGraphStore → GraphObject's SQL
     const session = legacy.sessions[1]!;
     await legacy.bucket.put(`sessions/${session.id}.json`, "{ not json");
     const got = await migrateIn(stub, legacy.bucket, [session.id]);
-    expect(got.counts.seq).toBe(legacy.store.graph.seq);
+    expect(got.counts.seq).toBe(legacy.writer.graph.seq);
     expect(got.sessions).toEqual([null]);
     expect(got.report).toMatchObject({ sessions: 2, damaged: [{ key: `sessions/${session.id}.json` }] });
   });
