@@ -3,7 +3,7 @@ import { SqliteGraphStore } from "@dawsos/core/sqlite-store";
 import { runGraphServiceContract } from "@dawsos/core/testing";
 import { BetterSqliteDatabase } from "../support/better-sqlite3-database.ts";
 
-// The same suite as GraphStore and BucketGraphStore, against the Durable Object's engine on a
+// The same suite as GraphStore, against the Durable Object's engine on a
 // real SQLite (better-sqlite3 standing in for `ctx.storage`); apps/worker runs it in workerd.
 runGraphServiceContract("SqliteGraphStore over better-sqlite3", {
   async open(seed, clock) {

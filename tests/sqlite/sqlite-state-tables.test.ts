@@ -1,4 +1,4 @@
-import type { DawsosError, WorkflowRun } from "@dawsos/core";
+import type { ChatMessage, DawsosError, WorkflowRun } from "@dawsos/core";
 import { ManualClock } from "@dawsos/core";
 import { SqlSessionStore, SqlWorkflowHistory } from "@dawsos/core/sqlite-store";
 import { afterEach, describe, expect, it } from "vitest";
@@ -106,5 +106,53 @@ describe("SqlSessionStore", () => {
     clock.advance(11 * 60_000);
     expect(await sessions.sweep()).toEqual({ removed: 1 });
     expect(await alive(fifth)).toBe(false);
+  });
+});
+
+describe("imports (a migration's copy of the R2 history and sessions)", () => {
+  it("importRuns appends in order, verbatim, keeps the newest `limit`; all or nothing", async () => {
+    const db = database();
+    const history = new SqlWorkflowHistory(db, { limit: 4 });
+    await history.append(run(0));
+    const runs = [1, 2, 3].map((i) => ({ ...run(i), unknown_member: { i } }) as WorkflowRun);
+    expect(history.importRuns(runs)).toBe(3);
+    expect(await history.all()).toEqual([run(0), ...runs]);
+    expect(() => history.importRuns([run(4), { id: "bad" } as unknown as WorkflowRun])).toThrow(
+      expect.objectContaining({ code: "validation_error", details: expect.objectContaining({ index: 1 }) }),
+    );
+    expect(await history.all()).toEqual([run(0), ...runs]);
+    history.importRuns([run(5), run(6)]);
+    expect((await history.all()).map((r) => r.id)).toEqual(["run_2", "run_3", "run_5", "run_6"]);
+  });
+
+  it("importSession keeps id, created and messages (newest maxMessages); a stored id is left alone", async () => {
+    const db = database();
+    const clock = new ManualClock("2026-01-10T00:00:00.000Z");
+    const sessions = new SqlSessionStore(db, { clock, maxMessages: 3, maxAgeMs: 5 * 24 * 3600_000 });
+    const id = "0123456789abcdef0123456789abcdef";
+    const messages = [1, 2, 3, 4].map((i) => ({
+      role: i % 2 ? "user" : "assistant",
+      content: `m${i} 🚀`,
+      at: `2026-01-0${i}T00:00:00.000Z`,
+      extra: i,
+    })) as unknown as ChatMessage[];
+    expect(sessions.has(id)).toBe(false);
+    expect(sessions.importSession({ id, created: "2025-12-31T00:00:00.000Z", chat_history: messages })).toBe(
+      true,
+    );
+    expect(sessions.has(id)).toBe(true);
+    expect(await sessions.get(id)).toEqual({
+      id,
+      created: "2025-12-31T00:00:00.000Z",
+      chat_history: messages.slice(1),
+    });
+    expect(sessions.importSession({ id, created: "x", chat_history: [] })).toBe(false);
+    expect((await sessions.get(id)).chat_history).toHaveLength(3);
+    expect(() => sessions.importSession({ id: "../x", created: "x", chat_history: [] })).toThrow(
+      expect.objectContaining({ code: "validation_error" }),
+    );
+    // Its activity is its last message (Jan 4): idle past 5 days on Jan 10, so retention removes it.
+    expect(await sessions.sweep()).toEqual({ removed: 1 });
+    expect(sessions.has(id)).toBe(false);
   });
 });

@@ -6,11 +6,10 @@
  *
  * The root exports the stable names a library user needs (SPEC section 8). Everything else of
  * each area is under a subpath, in the style of hono and lowdb: `@dawsos/core/graph`, `/store`,
- * `/format`, `/cache`, `/workflows`, `/journal`, `/bucket-store`, `/util` and `/testing`.
+ * `/format`, `/cache`, `/workflows`, `/journal`, `/sqlite-store`, `/bucket-store` (the read-only
+ * loader of the Worker's old R2 layout, for its migration), `/util` and `/testing`.
  */
 
-export { BucketGraphStore } from "./bucket-store/bucket-graph-store.ts";
-export type { BucketGraphStoreOptions } from "./bucket-store/bucket-options.ts";
 export * from "./cache/index.ts";
 export * from "./data/index.ts";
 export * from "./errors/index.ts";

@@ -39,8 +39,8 @@ const encoder = new TextEncoder();
 /**
  * `StorageAdapter` over a Workers KV namespace, **for cache entries only**. KV is eventually
  * consistent (a write can take up to a minute to be seen elsewhere) and last-write-wins, with
- * no compare-and-swap: the capability flags say so, and `GraphStore`/`BucketGraphStore` refuse
- * it for the graph. A conditional `put` is refused (`unsupported_storage`) rather than
+ * no compare-and-swap: the capability flags say so, and `GraphStore` refuses it for the
+ * graph. A conditional `put` is refused (`unsupported_storage`) rather than
  * silently unconditional.
  *
  * - Etags are ours: a random tag stored in the entry's metadata with its size (so `list`

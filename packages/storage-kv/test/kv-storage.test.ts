@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { BucketGraphStore, GraphStore, ManualClock, ReadThroughCache, UpstreamError } from "@dawsos/core";
+import { GraphStore, ManualClock, ReadThroughCache, UpstreamError } from "@dawsos/core";
 import { runStorageContract } from "@dawsos/core/testing";
 import { describe, expect, it } from "vitest";
 import { KV_MIN_TTL_SECONDS, type KvListKeyLike, KvStorage } from "../src/index.ts";
@@ -28,7 +28,6 @@ describe("KvStorage in workerd", () => {
       consistency: "eventual",
     });
     await expect(GraphStore.open(storage)).rejects.toMatchObject({ code: "unsupported_storage" });
-    await expect(BucketGraphStore.open(storage)).rejects.toMatchObject({ code: "unsupported_storage" });
     expect(await storage.list("")).toEqual([]);
   });
 

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
-import { BucketGraphStore, ConflictError, GraphStore, toBytes } from "@dawsos/core";
-import { runGraphServiceContract, runStorageContract } from "@dawsos/core/testing";
+import { ConflictError, GraphStore, toBytes } from "@dawsos/core";
+import { runStorageContract } from "@dawsos/core/testing";
 import { describe, expect, it } from "vitest";
 import { R2Storage } from "../src/index.ts";
 import { CountingBucket, uniquePrefix } from "./support.ts";
@@ -9,14 +9,6 @@ const bucket = env.GRAPH_BUCKET;
 
 runStorageContract("R2Storage in workerd", {
   create: () => new R2Storage(bucket, { prefix: uniquePrefix("contract") }),
-});
-
-runGraphServiceContract("BucketGraphStore over R2Storage in workerd", {
-  async open(seed, clock) {
-    const prefix = uniquePrefix("service");
-    const open = () => BucketGraphStore.open(new R2Storage(bucket, { prefix }), { seed, clock });
-    return { service: await open(), reopen: open };
-  },
 });
 
 const hex = (buffer: ArrayBuffer) =>
@@ -80,13 +72,9 @@ describe("R2Storage in workerd", () => {
     expect(counting.lists).toBeGreaterThanOrEqual(2);
   });
 
-  it("is accepted by GraphStore and BucketGraphStore (strong, compare-and-swap)", async () => {
-    const storage = new R2Storage(bucket, { prefix: uniquePrefix("stores") });
-    expect(storage.capabilities).toMatchObject({ conditionalWrites: true, consistency: "strong" });
-    const edge = await BucketGraphStore.open(storage, { seed: { nodes: { A: { type: "t" } } } });
-    await edge.putNode("B", { type: "t" });
-    expect((await edge.verify()).ok).toBe(true);
+  it("is accepted by GraphStore (strong, compare-and-swap)", async () => {
     const other = new R2Storage(bucket, { prefix: uniquePrefix("single") });
+    expect(other.capabilities).toMatchObject({ conditionalWrites: true, consistency: "strong" });
     const single = await GraphStore.open(other, { seed: { nodes: { A: { type: "t" } } } });
     await single.putNode("B", { type: "t" });
     await single.close();

@@ -13,9 +13,10 @@ export interface HeadJournalEntry {
 }
 
 /**
- * `graph/head.json`: the single mutable object of the shared layout, replaced only by
- * compare-and-swap on its etag. The graph at `seq` is the snapshot plus the journal objects,
+ * `graph/head.json`: the single mutable object of the R2 store's layout (that store replaced it
+ * by compare-and-swap on its etag). The graph at `seq` is the snapshot plus the journal objects,
  * applied in order; each entry continues the previous one (`seq - count` = previous `seq`).
+ * `dawsos-edge-head` is the stored format name (from before the store was renamed).
  */
 export interface BucketHead {
   readonly format: "dawsos-edge-head";
@@ -31,31 +32,6 @@ export interface BucketHead {
    * graph came from, what was lost. Carried by later heads until the graph is replaced.
    */
   readonly recovery?: RecoveryReport;
-}
-
-/**
- * A head naming just `snapshot`, with no journal: the first head of a bucket, and the head after
- * a recovery or a replace. (`dawsos-edge-head` is the stored format name, kept for buckets
- * written before the store was renamed.)
- */
-export function freshHead(
-  snapshot: BucketHead["snapshot"],
-  updated: string,
-  recovery?: RecoveryReport,
-): BucketHead {
-  const head: BucketHead = {
-    format: "dawsos-edge-head",
-    version: 1,
-    seq: snapshot.seq,
-    snapshot,
-    journal: [],
-    updated,
-  };
-  return recovery ? { ...head, recovery } : head;
-}
-
-export function encodeHead(head: BucketHead): string {
-  return `${JSON.stringify(head)}\n`;
 }
 
 const isSeq = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
@@ -115,6 +91,3 @@ export function decodeHead(body: Uint8Array): BucketHead {
   }
   return head;
 }
-
-/** Bytes of the journal objects a head names (what a cold reader fetches besides the snapshot). */
-export const journalBytes = (head: BucketHead) => head.journal.reduce((sum, e) => sum + e.bytes, 0);

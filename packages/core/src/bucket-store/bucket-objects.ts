@@ -3,12 +3,9 @@ import type { Change } from "../graph/changes.ts";
 import type { KnowledgeGraph } from "../graph/knowledge-graph.ts";
 import type { HasherFactory } from "../integrity/sha256.ts";
 import { decodeJournalRecord, type JournalRecord } from "../journal/journal-record.ts";
-import { scanJournal } from "../journal/read-journal.ts";
 import { bytesToText, type StorageAdapter } from "../storage/adapter.ts";
 import { readSnapshotFrom } from "../store/snapshot-io.ts";
-import { GRAPH_KEY, JOURNAL_KEY } from "../store/storage-keys.ts";
 import type { BucketHead, HeadJournalEntry } from "./bucket-head.ts";
-import { JOURNAL_PREFIX, journalBaseOf, SNAPSHOTS_PREFIX, snapshotSeqOf } from "./bucket-keys.ts";
 
 /**
  * Reads and verifies the snapshot a head names: its own checksum, and that it is the very
@@ -62,46 +59,6 @@ export async function readJournalObject(
     );
   }
   return decoded;
-}
-
-/**
- * A bucket holding the filesystem layout (a Node `storage/` directory uploaded to R2) but no
- * head yet: its graph is `graph.json` plus the journal records that continue it. `null` when
- * there is no `graph.json`. A damaged `graph.json` is refused (`IntegrityError`), never seeded over.
- */
-export async function importFsLayout(
-  storage: StorageAdapter,
-  hasher: HasherFactory,
-  now: string,
-): Promise<{ graph: KnowledgeGraph; records: number } | null> {
-  const loaded = await readSnapshotFrom(storage, GRAPH_KEY, { hasher, now, allowUnchecksummed: true });
-  if (!loaded) return null;
-  const graph = loaded.graph;
-  const journal = await storage.get(JOURNAL_KEY);
-  let records = 0;
-  for (const record of scanJournal(journal?.body ?? new Uint8Array(0), hasher).records) {
-    if (record.seq <= graph.seq) continue;
-    if (record.seq - record.count !== graph.seq) break;
-    graph.apply(record.changes);
-    records++;
-  }
-  return { graph, records };
-}
-
-/**
- * Deletes snapshots and journal objects older than `seq`. Safe against writers in flight: any
- * object a future head can name was written against a head at or after `seq`. A reader still
- * fetching an old object finds it gone and reads the head again.
- */
-export async function removeObjectsBefore(storage: StorageAdapter, seq: number): Promise<void> {
-  for (const { key } of await storage.list(SNAPSHOTS_PREFIX)) {
-    const at = snapshotSeqOf(key);
-    if (at !== null && at < seq) await storage.delete(key);
-  }
-  for (const { key } of await storage.list(JOURNAL_PREFIX)) {
-    const base = journalBaseOf(key);
-    if (base !== null && base < seq) await storage.delete(key);
-  }
 }
 
 /** Applies a stored record; one that does not fit the graph it continues is damage, not a user error. */

@@ -9,7 +9,9 @@ import {
   checkMessage,
   encodeHeader,
   parseHeader,
+  parseSessionKey,
   readHeader,
+  SESSIONS_PREFIX,
   type Session,
   sessionKeys,
   toSession,
@@ -132,6 +134,16 @@ export class SessionStore implements SessionService {
       // Sliced here too: a file written under a larger cap keeps its messages until the next fold.
       return toSession(header, [...header.chat_history, ...pending].slice(-this.#maxMessages));
     });
+  }
+
+  /** The id of every stored session, sorted (one listing of `sessions/`; for exports and migrations). */
+  async ids(): Promise<string[]> {
+    const ids = new Set<string>();
+    for (const { key } of await this.#storage.list(SESSIONS_PREFIX)) {
+      const parsed = parseSessionKey(key);
+      if (parsed?.kind === "header") ids.add(parsed.id);
+    }
+    return [...ids].sort();
   }
 
   /** Appends a message; resolves with the stored message once durable. */

@@ -3,6 +3,7 @@ import { type ChatMessage, MAX_MESSAGE_LENGTH, SESSION_ID, type Session } from "
 import { type SessionService, SessionStore, type SessionStoreOptions } from "../sessions/session-store.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
 import type { SqlDatabase } from "./sql-database.ts";
+import { assertRecordFits } from "./sql-limits.ts";
 import { parseBody } from "./sql-rows.ts";
 
 const SESSIONS = "sessions";
@@ -141,6 +142,57 @@ export class SqlSessionStore implements SessionService {
     return stored;
   }
 
+  /** Whether session `id` is stored (false for malformed ids). */
+  has(id: string): boolean {
+    return SESSION_ID.test(id) && this.#find(id) !== undefined;
+  }
+
+  /**
+   * Stores a session made elsewhere (a migration of `sessions/<id>.json`) as it is: its id,
+   * `created` and messages, each message verbatim (unknown fields included), the newest
+   * `maxMessages` of them. Its activity, which retention reads, is its last message's time,
+   * else `created` (as `SessionStore` reckons it). Returns false, changing nothing, when a
+   * session with that id is already stored: importing twice is harmless. One transaction;
+   * synchronous, so it can be part of a caller's `transactionSync`. Members of the session
+   * other than `id`, `created` and `chat_history` have no column here and are not kept.
+   */
+  importSession(session: Session): boolean {
+    const { id, created, chat_history: messages } = session;
+    if (typeof id !== "string" || !SESSION_ID.test(id)) {
+      throw new ValidationError("session id must be 32 lowercase hex characters", {
+        details: { field: "id" },
+      });
+    }
+    if (typeof created !== "string" || !Array.isArray(messages)) {
+      throw new ValidationError(`session ${id}: created must be a string and chat_history a list`, {
+        details: { field: "created" },
+      });
+    }
+    const kept = messages.slice(Math.max(0, messages.length - this.#maxMessages));
+    const bodies = kept.map((message, i) => {
+      if (typeof message !== "object" || message === null || Array.isArray(message)) {
+        throw new ValidationError(`session ${id}: message ${i} is not an object`, {
+          details: { field: "chat_history", index: i },
+        });
+      }
+      const body = JSON.stringify(message);
+      assertRecordFits(body, `session ${id} message ${i}`);
+      return body;
+    });
+    const lastAt: unknown = kept.at(-1)?.at;
+    const last = Date.parse(typeof lastAt === "string" ? lastAt : created);
+    const active = Number.isNaN(last) ? this.#clock.now().getTime() : last;
+    return this.#db.transactionSync(() => {
+      if (this.#find(id)) return false;
+      const sql = this.#db.sql;
+      sql.exec(`INSERT INTO ${SESSIONS} (id, created, active) VALUES (?, ?, ?)`, id, created, active);
+      for (const [i, body] of bodies.entries()) {
+        sql.exec(`INSERT INTO ${MESSAGES} (session, n, body) VALUES (?, ?, ?)`, id, i + 1, body);
+      }
+      return true;
+    });
+  }
+
   /** Deletes a session and its messages; `NotFoundError` when absent. */
   async delete(id: string): Promise<void> {
     this.#db.transactionSync(() => {
@@ -152,10 +204,14 @@ export class SqlSessionStore implements SessionService {
 
   #row(id: string): { created: string } {
     if (!SESSION_ID.test(id)) throw new NotFoundError("session does not exist");
-    const row = this.#db.sql
-      .exec<{ created: string }>(`SELECT created FROM ${SESSIONS} WHERE id = ?`, id)
-      .toArray()[0];
+    const row = this.#find(id);
     if (!row) throw new NotFoundError("session does not exist");
     return row;
+  }
+
+  #find(id: string): { created: string } | undefined {
+    return this.#db.sql
+      .exec<{ created: string }>(`SELECT created FROM ${SESSIONS} WHERE id = ?`, id)
+      .toArray()[0];
   }
 }

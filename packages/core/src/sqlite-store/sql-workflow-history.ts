@@ -45,11 +45,44 @@ export class SqlWorkflowHistory implements WorkflowRunLog {
     assertRecordFits(body, `workflow run ${JSON.stringify(run.id)}`);
     this.#db.transactionSync(() => {
       this.#db.sql.exec(`INSERT INTO ${TABLE} (workflow, body) VALUES (?, ?)`, run.workflow, body);
-      this.#db.sql.exec(
-        `DELETE FROM ${TABLE} WHERE n NOT IN (SELECT n FROM ${TABLE} ORDER BY n DESC LIMIT ?)`,
-        this.#limit,
-      );
+      this.#trim();
     });
+  }
+
+  /**
+   * Appends `runs` in their order (oldest first, as `WorkflowHistory.all()` gives them), kept
+   * verbatim, unknown fields included, then keeps the newest `limit`: what a migration of a
+   * `workflow_history.json` does. All or nothing: every run is checked before anything is
+   * written, and it is one transaction. Synchronous, so a caller can make it part of a larger
+   * `transactionSync` (the migration records that it ran in the same one: never twice).
+   * Returns how many runs were appended.
+   */
+  importRuns(runs: readonly WorkflowRun[]): number {
+    const bodies = runs.map((run, i) => {
+      const checked = workflowRunSchema.safeParse(run);
+      if (!checked.success) {
+        throw new ValidationError(`invalid workflow run at index ${i}`, {
+          details: { index: i, issues: checked.error.issues },
+        });
+      }
+      const body = JSON.stringify(run);
+      assertRecordFits(body, `workflow run ${JSON.stringify(run.id)}`);
+      return { workflow: run.workflow, body };
+    });
+    this.#db.transactionSync(() => {
+      for (const { workflow, body } of bodies) {
+        this.#db.sql.exec(`INSERT INTO ${TABLE} (workflow, body) VALUES (?, ?)`, workflow, body);
+      }
+      this.#trim();
+    });
+    return bodies.length;
+  }
+
+  #trim(): void {
+    this.#db.sql.exec(
+      `DELETE FROM ${TABLE} WHERE n NOT IN (SELECT n FROM ${TABLE} ORDER BY n DESC LIMIT ?)`,
+      this.#limit,
+    );
   }
 
   /** Runs newest first, optionally of one workflow, at most `limit`. */

@@ -49,6 +49,14 @@ export interface SqliteGraphStoreOptions {
   archive: StorageAdapter;
   /** Document the empty tables are initialised from (any accepted format). Default: the shipped seed. */
   seed?: unknown;
+  /**
+   * Asked only when the tables are new, before the seed: a graph returned here is imported
+   * instead of the seed, keeping its `seq` (so ETags continue where the graph left off);
+   * `null` means "nothing to bring in", and the seed is used. What a one-time migration hands
+   * over (the Worker's R2 graph, `apps/worker/src/bucket-migration.ts`). If it throws, `open`
+   * fails and the tables stay new, so the next `open` asks again.
+   */
+  initial?: () => Promise<KnowledgeGraph | null>;
   clock?: Clock;
   hasher?: HasherFactory;
   versionRetention?: number;
@@ -63,6 +71,8 @@ export interface SqliteGraphStoreOptions {
 export type SqliteStoreEvent =
   | ArchiveEvent
   | { type: "seeded"; nodes: number; edges: number }
+  /** The new tables were filled from `options.initial()` instead of the seed. */
+  | { type: "initialised"; seq: number; nodes: number; edges: number; patterns: number }
   /** A commit became durable: its change records (what a change feed or a replica follows). */
   | { type: "committed"; seq: number; changes: readonly Change[] }
   | { type: "imported"; seq: number; nodes: number; edges: number; patterns: number }
@@ -116,20 +126,41 @@ export class SqliteGraphStore extends GraphMutations implements LazyGraphService
     });
   }
 
-  /** Opens the graph in `db`, creating the tables and importing the seed when they are new. */
+  /**
+   * Opens the graph in `db`, creating the tables when they are new and filling them from
+   * `options.initial()` or, when that gives nothing, from the seed.
+   */
   static async open(db: SqlDatabase, options: SqliteGraphStoreOptions): Promise<SqliteGraphStore> {
     db.transactionSync(() => createSchema(db.sql));
     const store = new SqliteGraphStore(db, options);
-    if (liveSet(db.sql) === null) {
-      const { graph } = readDocument(options.seed ?? investmentFrameworkSeed, {
-        file: "seed",
-        now: store.now(),
-      });
-      await store.#importGraph(graph);
-      store.#emit({ type: "seeded", nodes: graph.nodeCount, edges: graph.edgeCount });
-    }
+    if (liveSet(db.sql) === null) await store.#initialise();
     await store.#archive.removeIncompleteBackups();
     return store;
+  }
+
+  /** New tables: the `initial` graph with its own `seq`, else the seed. */
+  async #initialise(): Promise<void> {
+    const initial = (await this.#options.initial?.()) ?? null;
+    // `initial` may read storage elsewhere; another instance over this database may have
+    // initialised the tables meanwhile, and its graph must not be replaced.
+    if (liveSet(this.#db.sql) !== null) return;
+    if (initial) {
+      const seq = await this.#importGraph(initial);
+      this.#emit({
+        type: "initialised",
+        seq,
+        nodes: initial.nodeCount,
+        edges: initial.edgeCount,
+        patterns: initial.patternCount,
+      });
+      return;
+    }
+    const { graph } = readDocument(this.#options.seed ?? investmentFrameworkSeed, {
+      file: "seed",
+      now: this.now(),
+    });
+    await this.#importGraph(graph);
+    this.#emit({ type: "seeded", nodes: graph.nodeCount, edges: graph.edgeCount });
   }
 
   protected now(): string {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { BucketGraphStore } from "../bucket-store/bucket-graph-store.ts";
 import { UnsupportedStorageError } from "../errors/errors.ts";
 import { GraphStore } from "../store/graph-store.ts";
 import { RecordingStorage } from "../testing/recording-storage.ts";
@@ -21,9 +20,9 @@ class FlaggedStorage extends RecordingStorage {
 
 describe("which storage can hold the graph", () => {
   it("assertGraphStorage: strong consistency, and compare-and-swap or a durable append", () => {
-    const ok = (flags: Partial<StorageCapabilities>, options?: { requireConditionalWrites?: boolean }) => {
+    const ok = (flags: Partial<StorageCapabilities>) => {
       try {
-        assertGraphStorage(new FlaggedStorage(flags), options);
+        assertGraphStorage(new FlaggedStorage(flags));
         return "ok";
       } catch (err) {
         return (err as { code?: string }).code;
@@ -34,21 +33,6 @@ describe("which storage can hold the graph", () => {
     expect(ok({ durableAppend: false })).toBe("ok"); // R2: compare-and-swap
     expect(ok({ consistency: "eventual" })).toBe("unsupported_storage"); // Workers KV
     expect(ok({ conditionalWrites: false, durableAppend: false })).toBe("unsupported_storage");
-    expect(ok({ conditionalWrites: false }, { requireConditionalWrites: true })).toBe("unsupported_storage");
-  });
-
-  it("refuses eventually consistent storage and storage without compare-and-swap, touching nothing", async () => {
-    for (const flags of [
-      { consistency: "eventual" as const },
-      { conditionalWrites: false },
-      { conditionalWrites: false, durableAppend: false },
-    ]) {
-      const flagged = new FlaggedStorage(flags);
-      await expect(BucketGraphStore.open(flagged, { seed: SEED })).rejects.toMatchObject({
-        code: "unsupported_storage",
-      });
-      expect(flagged.calls).toEqual([]);
-    }
   });
 
   it("GraphStore refuses eventual storage, and storage with neither compare-and-swap nor a durable append", async () => {

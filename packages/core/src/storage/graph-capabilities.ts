@@ -8,24 +8,12 @@ import type { StorageAdapter } from "./adapter.ts";
  *   writers' last-write-wins would silently drop acknowledged changes;
  * - one with neither compare-and-swap (`conditionalWrites`) nor a durable append: commits could
  *   neither be ordered against other writers nor made durable one record at a time.
- *
- * `requireConditionalWrites` is for stores shared by several writers (`BucketGraphStore`), which
- * order their commits with compare-and-swap alone.
  */
-export function assertGraphStorage(
-  storage: StorageAdapter,
-  options: { requireConditionalWrites?: boolean } = {},
-): void {
+export function assertGraphStorage(storage: StorageAdapter): void {
   const { capabilities, kind } = storage;
   if (capabilities.consistency !== "strong") {
     throw new UnsupportedStorageError(
       `${kind} storage is eventually consistent: the graph needs strongly consistent storage`,
-      { details: { kind, capabilities } },
-    );
-  }
-  if (options.requireConditionalWrites && !capabilities.conditionalWrites) {
-    throw new UnsupportedStorageError(
-      `${kind} storage has no conditional writes: a graph shared by several writers needs compare-and-swap`,
       { details: { kind, capabilities } },
     );
   }

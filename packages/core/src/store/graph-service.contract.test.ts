@@ -1,4 +1,3 @@
-import { BucketGraphStore } from "../bucket-store/bucket-graph-store.ts";
 import { MemoryStorage } from "../storage/memory-storage.ts";
 import { runGraphServiceContract } from "../testing/graph-service-contract.ts";
 import { GraphStore } from "./graph-store.ts";
@@ -10,16 +9,6 @@ runGraphServiceContract("GraphStore over MemoryStorage", {
       service: await GraphStore.open(storage, { seed, clock }),
       // A second writer of the same storage only ever follows a closed first one.
       reopen: async () => GraphStore.open(storage, { seed, clock, readOnly: true }),
-    };
-  },
-});
-
-runGraphServiceContract("BucketGraphStore over MemoryStorage", {
-  async open(seed, clock) {
-    const storage = new MemoryStorage();
-    return {
-      service: await BucketGraphStore.open(storage, { seed, clock }),
-      reopen: async () => BucketGraphStore.open(storage, { seed, clock }),
     };
   },
 });

@@ -44,14 +44,12 @@ export interface SavedVersion {
 }
 
 /**
- * What the HTTP API and the workflows need from a graph store. Two implementations:
+ * What the HTTP API and the workflows need from a graph store holding the graph in memory:
+ * `GraphStore`, the single writer of a storage directory (journal + snapshot; Node). The Durable
+ * Object's `SqliteGraphStore` serves the same API without holding the graph (`LazyGraphService`).
  *
- * - `GraphStore`: the single writer of a storage directory (journal + snapshot; Node).
- * - `BucketGraphStore`: one of many writers sharing a bucket (optimistic concurrency over
- *   compare-and-swap; Cloudflare Workers over R2).
- *
- * `graph` is read synchronously; callers that may share storage with other writers call
- * `refresh()` first (the API does, once per request).
+ * `graph` is read synchronously after `refresh()` (the API calls it once per request: it waits
+ * for a group commit in flight, so a reader sees acknowledged changes only).
  */
 export interface GraphService {
   /** The graph as this instance last saw it. Read freely; change it only through the service. */
