@@ -34,11 +34,14 @@ export class GraphObject {
    * The object's services, opened on first use (the tables created and seeded when new, the
    * daily alarm scheduled). `options` only matter to the first call (tests pass a small seed).
    */
-  services(options: ObjectStoreOptions = {}): Promise<ObjectServices> {
+  services(
+    options: ObjectStoreOptions = {},
+    open: { migrateFromR2?: boolean } = {},
+  ): Promise<ObjectServices> {
     if (!this.#services) {
       // blockConcurrencyWhile: no other request reaches the object while it opens.
       const opened = this.#state.blockConcurrencyWhile(async () => {
-        const services = await createObjectServices(this.#state, this.#env, options);
+        const services = await createObjectServices(this.#state, this.#env, options, open);
         pointInTimeRoutes(services.app, this.#state);
         if ((await this.#state.storage.getAlarm()) === null) {
           await this.#state.storage.setAlarm(Date.now() + VERSION_INTERVAL_MS);
@@ -58,8 +61,13 @@ export class GraphObject {
     return (await this.services(options)).store;
   }
 
+  /**
+   * A request from the Worker. The Worker forwards only to the object of the graph it serves
+   * (`GRAPH_NAME`), so an object first opened here is that graph's: when its tables are new, it
+   * takes over what the Worker kept in R2 before the object existed (`migrateFromBucket`).
+   */
   async fetch(request: Request): Promise<Response> {
-    const response = await (await this.services()).app.fetch(request);
+    const response = await (await this.services({}, { migrateFromR2: true })).app.fetch(request);
     // A body the app refused unread (415, 401…) is drained (the gateway bounded its size):
     // left unread, the stream from the Worker errors and workerd reports the Worker as
     // "restarted mid-request" (503) instead of this answer.

@@ -7,6 +7,7 @@ import {
   SqlWorkflowHistory,
 } from "@dawsos/core/sqlite-store";
 import { KvStorage, R2Storage } from "@dawsos/storage-kv";
+import { migrateFromBucket } from "./bucket-migration.ts";
 import type { DurableObjectStateLike, WorkerEnv } from "./env.ts";
 
 /** Service version reported by `/health`. */
@@ -43,11 +44,24 @@ export async function createObjectServices(
   state: DurableObjectStateLike,
   env: WorkerEnv,
   options: ObjectStoreOptions = {},
+  open: { migrateFromR2?: boolean } = {},
 ): Promise<ObjectServices> {
   const archive = new R2Storage(env.GRAPH_BUCKET, { prefix: archivePrefix(state) });
-  const store = await SqliteGraphStore.open(state.storage, { archive, ...options });
   const history = new SqlWorkflowHistory(state.storage);
   const sessions = new SqlSessionStore(state.storage);
+  const store = open.migrateFromR2
+    ? // New tables: the graph, history and sessions the Worker kept in R2 before the object
+      // existed come over once (the bucket's root, where it wrote with no prefix).
+      (
+        await migrateFromBucket({
+          bucket: new R2Storage(env.GRAPH_BUCKET),
+          db: state.storage,
+          store: { archive, ...options },
+          history,
+          sessions,
+        })
+      ).store
+    : await SqliteGraphStore.open(state.storage, { archive, ...options });
   const market = MarketData.create({
     fredApiKey: env.FRED_API_KEY || undefined,
     fredBaseUrl: env.FRED_BASE_URL || undefined,
