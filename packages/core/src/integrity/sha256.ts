@@ -40,7 +40,31 @@ export async function sha256Hex(data: Uint8Array | string): Promise<string> {
   return toHex(new Uint8Array(digest));
 }
 
-/** Synchronous one-shot SHA-256 (for places that cannot await, such as deterministic ids). */
+/** The part of `node:crypto` used here. */
+interface NativeCrypto {
+  createHash(algorithm: "sha256"): { update(data: Uint8Array | string): { digest(encoding: "hex"): string } };
+}
+
+/**
+ * The runtime's native SHA-256 when it offers one synchronously (`process.getBuiltinModule`:
+ * Node ≥ 20.16, Deno, Bun), found by feature detection — core imports nothing from `node:` —
+ * else `null` (browsers, Workers without nodejs_compat): the pure-JS hash then. Same digests.
+ */
+const nativeCrypto: NativeCrypto | null = (() => {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  try {
+    const crypto = proc?.getBuiltinModule?.("node:crypto") as NativeCrypto | undefined;
+    return typeof crypto?.createHash === "function" ? crypto : null;
+  } catch {
+    return null;
+  }
+})();
+
+/**
+ * Synchronous one-shot SHA-256 (for places that cannot await, such as deterministic ids and
+ * record ETags — computed once per record version, on the GET path).
+ */
 export function sha256HexSync(data: Uint8Array | string): string {
+  if (nativeCrypto) return nativeCrypto.createHash("sha256").update(data).digest("hex");
   return toHex(sha256(typeof data === "string" ? encoder.encode(data) : data));
 }
