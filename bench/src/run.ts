@@ -20,6 +20,7 @@ import * as cache from "./cases/cache.ts";
 import * as compaction from "./cases/compaction.ts";
 import * as concurrentWriters from "./cases/concurrent-writers.ts";
 import * as durableUpdate from "./cases/durable-update.ts";
+import * as edge from "./cases/edge.ts";
 import * as http from "./cases/http.ts";
 import * as hugeGraph from "./cases/huge-graph.ts";
 import * as open from "./cases/open.ts";
@@ -34,7 +35,7 @@ interface SizedCase {
 }
 
 const SIZED: SizedCase[] = [durableUpdate, concurrentWriters, open, traversal, compaction, http];
-const ORDER = [...SIZED.map((c) => c.group.id), cache.group.id, hugeGraph.group.id];
+const ORDER = [...SIZED.map((c) => c.group.id), cache.group.id, edge.group.id, hugeGraph.group.id];
 
 const benchDir = fileURLToPath(new URL("..", import.meta.url));
 const sizes = (process.env.BENCH_SIZES ?? "10000,100000")
@@ -139,6 +140,26 @@ async function main(): Promise<void> {
     result.notes.push(
       `ran ${fmtMs(now() - t0)} on ${cpus.length} cores (${cpus[0]?.model.trim() ?? "unknown CPU"}); load average ` +
         `${loadBefore.toFixed(2)} at the start, ${l1!.toFixed(2)} when done (1 min), ${l5!.toFixed(2)} (5 min)`,
+    );
+    collectGarbage();
+  }
+
+  // Its own sizes (1k and 100k, BENCH_EDGE_SIZES): runs once, against wrangler dev.
+  if (wanted(edge.group.id)) {
+    const result = resultOf(edge.group);
+    result.measuredWith = `local wrangler dev, sizes ${process.env.BENCH_EDGE_SIZES ?? "1000,100000"}`;
+    const t0 = now();
+    try {
+      const { rows, notes } = await edge.run(ctx);
+      result.rows.push(...rows);
+      result.notes.push(...notes);
+    } catch (err) {
+      result.notes.push(`**failed**: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
+      log(`edge failed: ${err instanceof Error ? err.stack : String(err)}`);
+    }
+    const [l1, l5] = os.loadavg();
+    result.notes.push(
+      `ran ${fmtMs(now() - t0)}; load average when done ${l1!.toFixed(2)} (1 min), ${l5!.toFixed(2)} (5 min) on ${os.cpus().length} cores`,
     );
     collectGarbage();
   }

@@ -48,6 +48,8 @@ export class WranglerDev {
     readonly port: number,
     readonly token: string,
     readonly persistDir: string,
+    /** Whether `dispose` removes `persistDir` (only a directory `start` made itself). */
+    readonly ownsPersistDir: boolean,
   ) {
     this.baseUrl = `http://127.0.0.1:${port}`;
     live.add(process);
@@ -67,11 +69,17 @@ export class WranglerDev {
     });
   }
 
-  static async start(options: { token?: string; startTimeoutMs?: number } = {}): Promise<WranglerDev> {
+  /**
+   * `persistDir`: the local state to serve (a restart of an earlier instance: pass its
+   * `persistDir`); kept on `dispose`. Default: a new temporary directory, removed on `dispose`.
+   */
+  static async start(
+    options: { token?: string; startTimeoutMs?: number; persistDir?: string } = {},
+  ): Promise<WranglerDev> {
     if (!existsSync(WRANGLER_BIN)) throw new Error(`${WRANGLER_BIN} is missing: run pnpm install`);
     const token = options.token ?? randomBytes(20).toString("hex");
     const [port, inspectorPort] = [await freePort(), await freePort()];
-    const persistDir = await mkdtemp(join(tmpdir(), "dawsos-wrangler-"));
+    const persistDir = options.persistDir ?? (await mkdtemp(join(tmpdir(), "dawsos-wrangler-")));
     const child = spawn(
       WRANGLER_BIN,
       [
@@ -95,7 +103,7 @@ export class WranglerDev {
         detached: true,
       },
     );
-    const dev = new WranglerDev(child, port, token, persistDir);
+    const dev = new WranglerDev(child, port, token, persistDir, options.persistDir === undefined);
     try {
       await dev.#waitUntilServing(options.startTimeoutMs ?? 90_000);
     } catch (err) {
@@ -130,7 +138,7 @@ export class WranglerDev {
     return `--- wrangler dev output (tail) ---\n${this.#log.slice(-6000)}`;
   }
 
-  /** Stops wrangler and its workerd (the whole process group), then removes the persisted state. */
+  /** Stops wrangler and its workerd (the whole process group), then removes state it created. */
   async dispose(): Promise<void> {
     const pid = this.process.pid;
     if (!this.#exit && pid !== undefined) {
@@ -141,6 +149,6 @@ export class WranglerDev {
       await this.exited;
       clearTimeout(timer);
     }
-    await rm(this.persistDir, { recursive: true, force: true });
+    if (this.ownsPersistDir) await rm(this.persistDir, { recursive: true, force: true });
   }
 }
