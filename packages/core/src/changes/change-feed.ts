@@ -17,6 +17,8 @@ export interface ChangeFeed {
    * record as it is acknowledged. `GoneError` when `since` is older than what is retained.
    */
   subscribe(since?: number, options?: SubscribeOptions): ChangeSubscription;
+  /** Ends every live subscription (a stopping server: its streams must end for it to drain). */
+  closeSubscriptions(): void;
 }
 
 export interface SubscribeOptions {
@@ -25,6 +27,11 @@ export interface SubscribeOptions {
    * `"resync"` (its bounded buffer). Writers never wait for a subscriber. Default 1,000.
    */
   maxLag?: number;
+  /**
+   * Called once, synchronously from the writer's acknowledgement, when this subscriber falls
+   * too far behind. Only schedule work here (a stream consumer may be stuck in a write).
+   */
+  onOverflow?: () => void;
 }
 
 export interface ChangeSubscription {
@@ -37,6 +44,8 @@ export interface ChangeSubscription {
   /** Resolves when a record is appended or the subscription is closed. */
   wait(): Promise<void>;
   readonly closed: boolean;
+  /** This subscriber fell too far behind: its next `take` is `"resync"`. */
+  readonly overflowed: boolean;
   close(): void;
 }
 

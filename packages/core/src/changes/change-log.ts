@@ -186,7 +186,7 @@ export class ChangeLog implements ChangeFeed {
       this.#assertRetained(since);
       cursor = this.#dropped + (this.#indexAfter(since) - this.#start);
     }
-    const sub = new Subscriber(this, cursor, Math.max(1, options.maxLag ?? DEFAULT_MAX_LAG));
+    const sub = new Subscriber(this, cursor, Math.max(1, options.maxLag ?? DEFAULT_MAX_LAG), options.onOverflow);
     this.#subscribers.add(sub);
     return sub;
   }
@@ -202,6 +202,10 @@ export class ChangeLog implements ChangeFeed {
     this.#subscribers.delete(sub);
   }
 
+  closeSubscriptions(): void {
+    for (const sub of [...this.#subscribers]) sub.close();
+  }
+
   /** Subscribers currently open. */
   get subscribers(): number {
     return this.#subscribers.size;
@@ -215,20 +219,33 @@ class Subscriber implements ChangeSubscription {
   #overflowed = false;
   #closed = false;
   #wake: (() => void) | null = null;
+  readonly #onOverflow: (() => void) | undefined;
 
-  constructor(log: ChangeLog, cursor: number, maxLag: number) {
+  constructor(log: ChangeLog, cursor: number, maxLag: number, onOverflow?: () => void) {
     this.#log = log;
     this.#cursor = cursor;
     this.#maxLag = maxLag;
+    this.#onOverflow = onOverflow;
   }
 
   get closed(): boolean {
     return this.#closed;
   }
 
+  get overflowed(): boolean {
+    return this.#overflowed;
+  }
+
   /** A record was appended; `end` is the absolute index after the newest. */
   notify(end: number): void {
-    if (end - this.#cursor > this.#maxLag) this.#overflowed = true;
+    if (!this.#overflowed && end - this.#cursor > this.#maxLag) {
+      this.#overflowed = true;
+      try {
+        this.#onOverflow?.();
+      } catch {
+        // A listener's failure must never reach the writer that appended.
+      }
+    }
     this.#release();
   }
 
