@@ -6,16 +6,9 @@
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import {
-  http,
-  is2xx,
-  makeTempDir,
-  runCli,
-  type ServerProc,
-  startServer,
-} from "../support/processes.ts";
-import { openSse, seqsOf } from "../support/sse-client.ts";
+import { http, is2xx, makeTempDir, runCli, type ServerProc, startServer } from "../support/processes.ts";
 import { useServerProcesses } from "../support/server-suite.ts";
+import { openSse, seqsOf } from "../support/sse-client.ts";
 
 useServerProcesses();
 
@@ -180,9 +173,9 @@ describe("GET /api/changes as JSON pages, retention and history", () => {
     const dir = await makeTempDir("dawsos-feed-");
     let server = await startServer({ storageDir: dir, env: { DAWSOS_API_TOKEN_LABEL: "ops-bot" } });
     const start = await seqOf(server);
-    expect((await http(server.url, "PATCH", "/api/nodes/AAPL", { body: { data: { price: 1 } } })).status).toBe(
-      200,
-    );
+    expect(
+      (await http(server.url, "PATCH", "/api/nodes/AAPL", { body: { data: { price: 1 } } })).status,
+    ).toBe(200);
     // regime_check writes the regime node when a REGIME_SHIFT pattern from its state triggers.
     expect(
       (

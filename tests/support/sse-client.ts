@@ -3,7 +3,7 @@
  * events as they arrive, can pause reading (a stalled consumer: the socket's buffers fill and
  * the server's writes block) and can be cut off (a forced disconnect).
  */
-import { Agent, type IncomingMessage, type ClientRequest, request } from "node:http";
+import { Agent, type ClientRequest, type IncomingMessage, request } from "node:http";
 import { TEST_TOKEN } from "./processes.ts";
 
 export interface SseEvent {

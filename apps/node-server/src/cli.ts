@@ -199,7 +199,9 @@ program
       throw new Error("--limit must be a whole number between 1 and 1000");
     const entries = await withStore(false, ({ store }) => store.changes.nodeHistory(id, limit));
     for (const e of entries) {
-      say(`${e.seq}  ${e.at}  ${e.source ?? "-"}${e.actor ? ` (${e.actor})` : ""}  ${e.op}  ${JSON.stringify(e.change)}`);
+      say(
+        `${e.seq}  ${e.at}  ${e.source ?? "-"}${e.actor ? ` (${e.actor})` : ""}  ${e.op}  ${JSON.stringify(e.change)}`,
+      );
     }
     if (entries.length === 0) say(`no retained changes of ${id}`);
   });

@@ -33,7 +33,10 @@ const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
 export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
   const reader = deps.reader ?? graphReaderOf(deps.store);
   // Every write through the API records `api` and the token's label (never the token).
-  const audit = deps.tokenLabel === undefined ? { source: "api" as const } : { source: "api" as const, actor: deps.tokenLabel };
+  const audit =
+    deps.tokenLabel === undefined
+      ? { source: "api" as const }
+      : { source: "api" as const, actor: deps.tokenLabel };
   const routeDeps: RouteDeps = { ...deps, reader, audit };
   const app = new OpenAPIHono<ApiEnv>({
     // zod failures become the SPEC envelope with the issues in `details`.

@@ -186,7 +186,12 @@ export class ChangeLog implements ChangeFeed {
       this.#assertRetained(since);
       cursor = this.#dropped + (this.#indexAfter(since) - this.#start);
     }
-    const sub = new Subscriber(this, cursor, Math.max(1, options.maxLag ?? DEFAULT_MAX_LAG), options.onOverflow);
+    const sub = new Subscriber(
+      this,
+      cursor,
+      Math.max(1, options.maxLag ?? DEFAULT_MAX_LAG),
+      options.onOverflow,
+    );
     this.#subscribers.add(sub);
     return sub;
   }

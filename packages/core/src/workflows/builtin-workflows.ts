@@ -1,6 +1,6 @@
+import type { ChangeSource } from "../changes/change-source.ts";
 import { assertFredUnits } from "../data/fred-client.ts";
 import type { MarketData } from "../data/market-data.ts";
-import type { ChangeSource } from "../changes/change-source.ts";
 import { NotFoundError } from "../errors/errors.ts";
 import type { BatchOp } from "../format/schemas.ts";
 import type { GraphNode, JsonObject } from "../graph/types.ts";
@@ -235,12 +235,16 @@ async function regimeCheck(
   const next = chosen ? (chosen.pattern.to_state as string) : current;
   const changed = chosen !== undefined && next !== current;
   if (changed) {
-    await store.patchNode(regimeId, {
-      current_state: next,
-      previous_state: current,
-      changed_at: clock.now().toISOString(),
-      changed_by: chosen.id,
-    }, audit);
+    await store.patchNode(
+      regimeId,
+      {
+        current_state: next,
+        previous_state: current,
+        changed_at: clock.now().toISOString(),
+        changed_by: chosen.id,
+      },
+      audit,
+    );
   }
   return {
     triggered: triggered.map((e) => e.id),
