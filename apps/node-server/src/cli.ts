@@ -2,11 +2,18 @@
 import { existsSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { resolve } from "node:path";
-import { assertTimestampId, captureSnapshot, DawsosError, documentText, LockHeldError } from "@dawsos/core";
+import {
+  assertTimestampId,
+  captureSnapshot,
+  DawsosError,
+  documentText,
+  type JsonObject,
+  LockHeldError,
+} from "@dawsos/core";
 import { backupInventory } from "@dawsos/core/store";
 import { Command, CommanderError } from "commander";
 import { say, tolerateClosedOutput, writeOut } from "./cli-output.ts";
-import { readLockWaitMs } from "./config.ts";
+import { readChangeRetention, readLockWaitMs } from "./config.ts";
 import { type OpenedStore, openStore } from "./open-store.ts";
 import { VERSION } from "./version.ts";
 
@@ -49,6 +56,9 @@ async function withStore<T>(
     onEvent: (e) => progress(`${e.type}`),
     lockWaitMs,
     onLockWait: (wait) => progress(wait.message),
+    // Every change made here is recorded as `cli`; compaction keeps what the server keeps.
+    source: "cli",
+    changeRetention: readChangeRetention(process.env),
   });
   try {
     return await fn(opened);
@@ -161,6 +171,39 @@ program
     progress("validating and backing up the current graph");
     const stats = await withStore(true, ({ store }) => store.replaceGraph(document));
     say(`imported ${stats.total_nodes} nodes, ${stats.total_edges} edges, ${stats.total_patterns} patterns`);
+  });
+
+program
+  .command("patch <node-id> <json>")
+  .description("merge a JSON object into a node's data (JSON merge patch), recorded as source cli")
+  .action(async (id: string, json: string) => {
+    let data: unknown;
+    try {
+      data = JSON.parse(json);
+    } catch {
+      throw new Error("the patch must be a JSON object, e.g. '{\"price\":255.5}'");
+    }
+    if (typeof data !== "object" || data === null || Array.isArray(data))
+      throw new Error("the patch must be a JSON object");
+    const node = await withStore(true, ({ store }) => store.patchNode(id, data as JsonObject));
+    say(JSON.stringify(node, null, 2));
+  });
+
+program
+  .command("history <node-id>")
+  .description("the retained changes of a node, newest first (seq, time, source, actor, op)")
+  .option("--limit <n>", "at most this many entries", "100")
+  .action(async (id: string, options: { limit: string }) => {
+    const limit = Number(options.limit);
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1000)
+      throw new Error("--limit must be a whole number between 1 and 1000");
+    const entries = await withStore(false, ({ store }) => store.changes.nodeHistory(id, limit));
+    for (const e of entries) {
+      say(
+        `${e.seq}  ${e.at}  ${e.source ?? "-"}${e.actor ? ` (${e.actor})` : ""}  ${e.op}  ${JSON.stringify(e.change)}`,
+      );
+    }
+    if (entries.length === 0) say(`no retained changes of ${id}`);
   });
 
 program

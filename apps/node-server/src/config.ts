@@ -31,6 +31,12 @@ export interface ServerConfig {
   /** Session retention: sessions kept, and how long an idle one is kept. */
   sessionMaxCount: number;
   sessionMaxAgeMs: number;
+  /** `DAWSOS_API_TOKEN_LABEL`: recorded as the `actor` of API changes (never the token). */
+  tokenLabel: string | undefined;
+  /** The change feed's retained tail (`changes/`). */
+  changeRetention: { maxRecords: number; maxAgeMs: number };
+  /** SSE change streams: how many at once, lag bound, heartbeat. */
+  feed: { maxSubscribers: number; maxLag: number; heartbeatMs: number; resyncGraceMs: number };
 }
 
 /** Ten minutes: a bound beyond this is a typo (seconds for ms), not a wish to hang that long. */
@@ -44,7 +50,34 @@ export function isLoopback(host: string): boolean {
   return LOOPBACK.has(host) || (isIP(host) === 4 && host.startsWith("127."));
 }
 
-const EnvSchema = z.object({
+/** Shared with the CLI (`readChangeRetention`): its compactions must keep what the server keeps. */
+const RetentionSchema = z.object({
+  DAWSOS_CHANGES_MAX_RECORDS: wholeNumber(0, 100_000_000).default(10_000),
+  DAWSOS_CHANGES_MAX_AGE_DAYS: z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, "must be a number of days, e.g. 7 or 0.5")
+    .transform(Number)
+    .refine((n) => n <= 36_500, "must be at most 36500")
+    .default(7),
+});
+
+function wholeNumber(min: number, max: number) {
+  return z
+    .string()
+    .regex(/^\d+$/, "must be a whole number")
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, `must be between ${min} and ${max}`);
+}
+
+const EnvSchema = RetentionSchema.extend({
+  DAWSOS_API_TOKEN_LABEL: z
+    .string()
+    .regex(/^[\x20-\x7e]{1,128}$/, "must be 1-128 printable ASCII characters")
+    .optional(),
+  DAWSOS_FEED_MAX_SUBSCRIBERS: wholeNumber(1, 100_000).default(100),
+  DAWSOS_FEED_MAX_LAG: wholeNumber(1, 10_000_000).default(1000),
+  DAWSOS_FEED_HEARTBEAT_MS: wholeNumber(100, 3_600_000).default(15_000),
+  DAWSOS_FEED_RESYNC_GRACE_MS: wholeNumber(0, 3_600_000).default(30_000),
   PORT: z
     .string()
     .regex(/^\d+$/, "must be a whole number")
@@ -146,7 +179,24 @@ export function readConfig(env: NodeJS.ProcessEnv, cwd: string): ServerConfig {
     lockWaitMs: e.DAWSOS_LOCK_WAIT_MS,
     sessionMaxCount: e.DAWSOS_SESSION_MAX_COUNT,
     sessionMaxAgeMs: e.DAWSOS_SESSION_MAX_AGE_DAYS * DAY_MS,
+    tokenLabel: e.DAWSOS_API_TOKEN_LABEL,
+    changeRetention: retentionOf(e),
+    feed: {
+      maxSubscribers: e.DAWSOS_FEED_MAX_SUBSCRIBERS,
+      maxLag: e.DAWSOS_FEED_MAX_LAG,
+      heartbeatMs: e.DAWSOS_FEED_HEARTBEAT_MS,
+      resyncGraceMs: e.DAWSOS_FEED_RESYNC_GRACE_MS,
+    },
   };
+}
+
+function retentionOf(e: z.output<typeof RetentionSchema>) {
+  return { maxRecords: e.DAWSOS_CHANGES_MAX_RECORDS, maxAgeMs: e.DAWSOS_CHANGES_MAX_AGE_DAYS * DAY_MS };
+}
+
+/** `DAWSOS_CHANGES_*` alone, for the CLI; throws like `readConfig`. */
+export function readChangeRetention(env: NodeJS.ProcessEnv): ServerConfig["changeRetention"] {
+  return retentionOf(parseEnv(RetentionSchema, env));
 }
 
 /** `DAWSOS_LOCK_WAIT_MS` alone, for the CLI's writing commands; throws like `readConfig`. */

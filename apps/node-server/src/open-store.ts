@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { GraphStore, type StoreEvent } from "@dawsos/core";
+import { type ChangeRetention, type ChangeSource, GraphStore, type StoreEvent } from "@dawsos/core";
 import { FsStorage, type LockWait, nodeSha256 } from "@dawsos/storage-fs";
 
 export interface OpenedStore {
@@ -37,6 +37,9 @@ export async function openStore(
     /** Default `LOCK_WAIT_MS` (10 s). */
     lockWaitMs?: number;
     onLockWait?: (wait: LockWait) => void;
+    /** Recorded with commits that name no source: `api` for the server, `cli` for the CLI. */
+    source?: ChangeSource;
+    changeRetention?: ChangeRetention;
   },
 ): Promise<OpenedStore> {
   let seed: unknown;
@@ -57,6 +60,8 @@ export async function openStore(
       seed,
       hasher: nodeSha256,
       readOnly: !options.write,
+      source: options.source,
+      changeRetention: options.changeRetention,
       onEvent: options.onEvent ?? logEvent,
     });
     return {

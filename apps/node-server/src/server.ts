@@ -22,6 +22,8 @@ async function main(): Promise<void> {
     write: true,
     seedFile: config.seedFile,
     lockWaitMs: config.lockWaitMs,
+    source: "api",
+    changeRetention: config.changeRetention,
   });
   const data = createDataServices(config, opened);
   const sessions = await openSessions(opened.storage, config);
@@ -34,6 +36,9 @@ async function main(): Promise<void> {
     storageKind: "fs",
     version: VERSION,
     token: config.token,
+    tokenLabel: config.tokenLabel,
+    changes: opened.store.changes,
+    feedLimits: config.feed,
     corsOrigins: config.corsOrigins,
     // Without a token, the Host allow-list and the same-origin rule for writes are all that keep
     // web pages away (DNS rebinding, CSRF). With one, the token does: no browser sends it unasked.
@@ -62,6 +67,8 @@ async function main(): Promise<void> {
     // Hard deadline: SPEC gives 10 s; leave margin.
     const deadline = setTimeout(() => process.exit(1), 9_000);
     deadline.unref();
+    // Change streams never finish on their own: end them, or the server could not drain.
+    opened.store.changes.closeSubscriptions();
     // Stop accepting; in-flight requests finish; then make everything durable and unlock.
     server.close(async () => {
       try {

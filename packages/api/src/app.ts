@@ -13,6 +13,7 @@ import { requireJsonBody } from "./middleware/require-json-body.ts";
 import { sameOriginWrites } from "./middleware/same-origin-writes.ts";
 import { securityHeaders } from "./middleware/security-headers.ts";
 import { adminRoutes } from "./routes/admin-routes.ts";
+import { changeRoutes } from "./routes/change-routes.ts";
 import { dataRoutes } from "./routes/data-routes.ts";
 import { edgeRoutes } from "./routes/edge-routes.ts";
 import { graphRoutes } from "./routes/graph-routes.ts";
@@ -31,7 +32,12 @@ const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
  */
 export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
   const reader = deps.reader ?? graphReaderOf(deps.store);
-  const routeDeps: RouteDeps = { ...deps, reader };
+  // Every write through the API records `api` and the token's label (never the token).
+  const audit =
+    deps.tokenLabel === undefined
+      ? { source: "api" as const }
+      : { source: "api" as const, actor: deps.tokenLabel };
+  const routeDeps: RouteDeps = { ...deps, reader, audit };
   const app = new OpenAPIHono<ApiEnv>({
     // zod failures become the SPEC envelope with the issues in `details`.
     defaultHook: (result, c) => {
@@ -87,6 +93,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<ApiEnv> {
   if (deps.history) workflowHistoryRoutes(app, deps.history);
   if (deps.workflows) workflowRoutes(app, deps.workflows);
   if (deps.market) dataRoutes(app, deps.market);
+  if (deps.changes) changeRoutes(app, deps.changes, deps.feedLimits);
 
   app.doc31("/openapi.json", {
     openapi: "3.1.0",

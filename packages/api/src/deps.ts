@@ -1,4 +1,11 @@
-import type { MarketData, SessionService, WorkflowEngine, WorkflowRunLog } from "@dawsos/core";
+import type {
+  ChangeAudit,
+  ChangeFeed,
+  MarketData,
+  SessionService,
+  WorkflowEngine,
+  WorkflowRunLog,
+} from "@dawsos/core";
 import type { AnyGraphService, GraphReader } from "@dawsos/core/store";
 
 /** What the app needs from its composition root (the Node server or the Worker). */
@@ -30,6 +37,18 @@ export interface AppDeps {
   version: string;
   /** When set, every `/api/*` request needs `Authorization: Bearer <token>`. */
   token?: string;
+  /**
+   * A label for the token (`DAWSOS_API_TOKEN_LABEL`), recorded as the `actor` of every change
+   * made through this API. Never the token itself.
+   */
+  tokenLabel?: string;
+  /**
+   * The change feed (`GET /api/changes`, `GET /api/nodes/:id/history`): the routes exist only
+   * when the composition root provides it.
+   */
+  changes?: ChangeFeed;
+  /** Limits of the SSE change stream (see `FeedLimits`). */
+  feedLimits?: Partial<FeedLimits>;
   /**
    * When true, `/api/*` answers 503 `not_configured` if no token is set (the Worker requires
    * a token; the Node server on loopback does not).
@@ -66,5 +85,20 @@ export interface ApiEnv {
   Variables: { requestId: string; jsonBody?: unknown };
 }
 
-/** What the route modules get: the deps with the reader resolved. */
-export type RouteDeps = AppDeps & { reader: GraphReader };
+/** Limits of `GET /api/changes` as an SSE stream. */
+export interface FeedLimits {
+  /** Streams open at once; one more gets 503 `rate_limited` (with Retry-After). Default 100. */
+  maxSubscribers: number;
+  /** A heartbeat comment after this long without an event. Default 15 s. */
+  heartbeatMs: number;
+  /** Records a subscriber may fall behind before it gets `resync` and the stream closes. Default 1,000. */
+  maxLag: number;
+  /**
+   * How long a subscriber that fell behind has to read its `resync` event before the stream is
+   * cut anyway (a client that reads nothing must not hold the connection). Default 30 s.
+   */
+  resyncGraceMs: number;
+}
+
+/** What the route modules get: the deps with the reader and the audit of API writes resolved. */
+export type RouteDeps = AppDeps & { reader: GraphReader; audit: ChangeAudit };

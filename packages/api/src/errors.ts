@@ -41,6 +41,8 @@ const STATUS: Record<ErrorCode, [ContentfulStatusCode, string]> = {
   // A budget (ours or the provider's) ran out: temporary, with a known time to retry, so 503 +
   // Retry-After rather than 502 (the provider did not fail; we are holding back).
   rate_limited: [503, "rate_limited"],
+  // Asked for changes older than the feed retains: reload the graph, continue from its seq.
+  gone: [410, "gone"],
 };
 
 /**

@@ -11,6 +11,7 @@
  */
 
 export * from "./cache/index.ts";
+export * from "./changes/index.ts";
 export * from "./data/index.ts";
 export * from "./errors/index.ts";
 export {

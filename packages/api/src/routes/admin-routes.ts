@@ -22,7 +22,7 @@ export function adminRoutes(app: OpenAPIHono<ApiEnv>, deps: RouteDeps): void {
     }),
     async (c) => {
       const { ops } = jsonBody<{ ops: Parameters<typeof store.applyBatch>[0] }>(c);
-      return c.json(await store.applyBatch(ops), 200);
+      return c.json(await store.applyBatch(ops, deps.audit), 200);
     },
   );
 
@@ -54,7 +54,7 @@ export function adminRoutes(app: OpenAPIHono<ApiEnv>, deps: RouteDeps): void {
   restoreRoute(app, deps, {
     path: "/api/backups/{id}/restore",
     description: "restored (the previous state was backed up first)",
-    restore: (id) => store.restoreBackup(id),
+    restore: (id) => store.restoreBackup(id, { actor: deps.audit.actor }),
   });
 
   app.openapi(

@@ -40,7 +40,7 @@ export function edgeRoutes(app: OpenAPIHono<ApiEnv>, deps: RouteDeps): void {
     }),
     async (c) => {
       const input = jsonBody<z.input<typeof EdgeBody>>(c);
-      return c.json(await store.addEdge(input), 201);
+      return c.json(await store.addEdge(input, deps.audit), 201);
     },
   );
 
@@ -67,7 +67,7 @@ export function edgeRoutes(app: OpenAPIHono<ApiEnv>, deps: RouteDeps): void {
       responses: { 204: { description: "deleted" }, ...writeErrorResponses },
     }),
     async (c) => {
-      await store.deleteEdge(c.req.valid("param").id);
+      await store.deleteEdge(c.req.valid("param").id, deps.audit);
       return c.body(null, 204);
     },
   );

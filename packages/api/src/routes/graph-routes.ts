@@ -60,6 +60,9 @@ export function graphRoutes(app: OpenAPIHono<ApiEnv>, deps: RouteDeps): void {
     async (c) => {
       const ifMatch = c.req.header("if-match");
       await store.replaceGraph(jsonBody<unknown>(c), {
+        // An import, whoever sends it: the feed tells clients to reload the graph.
+        source: "import",
+        actor: deps.audit.actor,
         precondition: (graph) => checkIfMatch(ifMatch, graphEtag(graph.seq)),
       });
       return c.json(await stats(), 200);
@@ -106,7 +109,7 @@ export function graphRoutes(app: OpenAPIHono<ApiEnv>, deps: RouteDeps): void {
   restoreRoute(app, deps, {
     path: "/api/graph/versions/{id}/restore",
     description: "stats of the restored graph",
-    restore: (id) => store.restoreVersion(id),
+    restore: (id) => store.restoreVersion(id, { actor: deps.audit.actor }),
   });
 
   app.openapi(

@@ -9,7 +9,7 @@ import { NeighborsQuery, NodeBody, NodeIdParam, NodePatchBody, NodeSchema, Nodes
 
 /** Node routes: list/search, CRUD with ETags, influences, neighbours. */
 export function nodeRoutes(app: OpenAPIHono<ApiEnv>, deps: RouteDeps): void {
-  const { store, reader } = deps;
+  const { store, reader, audit } = deps;
   const requireNode = async (id: string) => {
     const node = await reader.getNode(id);
     if (!node) throw new NotFoundError(`node ${JSON.stringify(id)} does not exist`);
@@ -69,6 +69,7 @@ export function nodeRoutes(app: OpenAPIHono<ApiEnv>, deps: RouteDeps): void {
         id,
         { type: input.type, data: input.data ?? {} },
         {
+          ...audit,
           precondition: (graph) => {
             const current = graph.getNode(id);
             checkIfMatch(ifMatch, () => (current ? recordEtag(current) : null));
@@ -91,6 +92,7 @@ export function nodeRoutes(app: OpenAPIHono<ApiEnv>, deps: RouteDeps): void {
       const ifMatch = c.req.header("if-match");
       const { data } = jsonBody<{ data: Record<string, unknown> }>(c);
       const node = await store.patchNode(id, data, {
+        ...audit,
         precondition: (graph) => {
           const current = graph.getNode(id);
           if (current) checkIfMatch(ifMatch, () => recordEtag(current));
@@ -111,6 +113,7 @@ export function nodeRoutes(app: OpenAPIHono<ApiEnv>, deps: RouteDeps): void {
       const { id } = c.req.valid("param");
       const ifMatch = c.req.header("if-match");
       await store.deleteNode(id, {
+        ...audit,
         precondition: (graph) => {
           const current = graph.getNode(id);
           if (current) checkIfMatch(ifMatch, () => recordEtag(current));

@@ -74,7 +74,7 @@ export function patternRoutes(app: OpenAPIHono<ApiEnv>, deps: RouteDeps): void {
     async (c) => {
       const { id } = c.req.valid("param");
       const pattern = jsonBody<Pattern>(c);
-      const { created } = await store.putPattern(id, pattern);
+      const { created } = await store.putPattern(id, pattern, deps.audit);
       // The pattern as stored (the record is kept as given), not whatever a later change left.
       return c.json(pattern, created ? 201 : 200);
     },
@@ -88,7 +88,7 @@ export function patternRoutes(app: OpenAPIHono<ApiEnv>, deps: RouteDeps): void {
       responses: { 204: { description: "deleted" }, ...writeErrorResponses },
     }),
     async (c) => {
-      await store.deletePattern(c.req.valid("param").id);
+      await store.deletePattern(c.req.valid("param").id, deps.audit);
       return c.body(null, 204);
     },
   );

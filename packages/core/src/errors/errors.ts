@@ -22,7 +22,8 @@ export type ErrorCode =
   | "not_configured"
   | "upstream_error"
   | "rate_limited"
-  | "payload_too_large";
+  | "payload_too_large"
+  | "gone";
 
 export interface DawsosErrorOptions {
   cause?: unknown;
@@ -134,6 +135,22 @@ export class StorageError extends DawsosError {
 export class LockHeldError extends DawsosError {
   constructor(message: string, options: DawsosErrorOptions = {}) {
     super("lock_held", message, options);
+  }
+}
+
+/**
+ * Asked for changes older than the change feed retains (`since` below its oldest retained seq):
+ * the client reloads the graph and continues from its `seq`. `details.oldest` is the smallest
+ * `since` still answered.
+ */
+export class GoneError extends DawsosError {
+  readonly oldest: number;
+  constructor(oldest: number, options: DawsosErrorOptions = {}) {
+    super("gone", `changes before seq ${oldest} are no longer retained: reload the graph`, {
+      ...options,
+      details: { oldest },
+    });
+    this.oldest = oldest;
   }
 }
 

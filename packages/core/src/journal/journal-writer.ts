@@ -17,8 +17,12 @@ export type Durability = "fsync" | "batched" | "none";
  * One commit's work, done when its group forms: validate, encode the journal line, apply to
  * memory. Returns the line and how to undo the apply, or `null` when there is nothing to write.
  * Throwing refuses this commit alone; it must have changed nothing.
+ *
+ * `acknowledged`, if given, runs once the line is acknowledged (per the durability mode), in
+ * journal order, right before the caller's promise resolves — never for a commit whose write
+ * failed. The change feed publishes from here, so it shows acknowledged changes only.
  */
-export type PrepareCommit = () => { line: string; undo: Undo } | null;
+export type PrepareCommit = () => { line: string; undo: Undo; acknowledged?: () => void } | null;
 
 interface Pending {
   prepare: PrepareCommit;
@@ -29,6 +33,7 @@ interface Pending {
 interface Prepared extends Pending {
   line: string;
   undo: Undo;
+  acknowledged?: () => void;
 }
 
 export interface JournalWriterOptions {
@@ -313,7 +318,15 @@ export class JournalWriter {
     this.#records += group.length;
     if (this.#marked) for (const p of group) this.#marked.push(p.line);
     if (this.#durability !== "fsync") this.#scheduleSync();
-    for (const p of group) p.resolve();
+    for (const p of group) {
+      // A listener's failure must not strand the callers whose records are already durable.
+      try {
+        p.acknowledged?.();
+      } catch {
+        // The feed's listeners never throw; nothing to undo here either way.
+      }
+      p.resolve();
+    }
     this.#options.afterWrite?.();
   }
 

@@ -1,3 +1,4 @@
+import type { ChangeAudit } from "../changes/change-source.ts";
 import { ConflictError, DawsosError } from "../errors/errors.ts";
 import { NOT_LINE_LAYOUT } from "../format/document-records.ts";
 import { readDocument } from "../format/read-document.ts";
@@ -74,7 +75,7 @@ export type SqliteStoreEvent =
   /** The new tables were filled from `options.initial()` instead of the seed. */
   | { type: "initialised"; seq: number; nodes: number; edges: number; patterns: number }
   /** A commit became durable: its change records (what a change feed or a replica follows). */
-  | { type: "committed"; seq: number; changes: readonly Change[] }
+  | { type: "committed"; seq: number; changes: readonly Change[]; audit: ChangeAudit }
   | { type: "imported"; seq: number; nodes: number; edges: number; patterns: number }
   /** `streamed`: the document was imported record by record, not loaded whole (another layout). */
   | { type: "restored"; from: string; backup: string; streamed: boolean };
@@ -190,7 +191,12 @@ export class SqliteGraphStore extends GraphMutations implements LazyGraphService
 
   // ---------------------------------------------------------------- commits
 
-  protected async commitWith<T>(build: BuildChanges, check: Precondition, read: CommitResult<T>): Promise<T> {
+  protected async commitWith<T>(
+    build: BuildChanges,
+    check: Precondition,
+    read: CommitResult<T>,
+    audit: ChangeAudit,
+  ): Promise<T> {
     this.#assertOpen();
     await this.#gate.passage();
     this.#assertOpen();
@@ -212,7 +218,9 @@ export class SqliteGraphStore extends GraphMutations implements LazyGraphService
         },
       ),
     );
-    if (changes.length > 0) this.#emit({ type: "committed", seq, changes });
+    // The audit is not stored in the tables yet (issue 14: the object's changes table is still
+    // to come); the event carries it for whoever follows commits.
+    if (changes.length > 0) this.#emit({ type: "committed", seq, changes, audit });
     return value;
   }
 

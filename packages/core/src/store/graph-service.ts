@@ -1,3 +1,4 @@
+import type { ChangeSource } from "../changes/change-source.ts";
 import type { BatchOp, EdgeInput } from "../format/schemas.ts";
 import type { Change } from "../graph/changes.ts";
 import type { KnowledgeGraph } from "../graph/knowledge-graph.ts";
@@ -17,7 +18,20 @@ export interface CommitOptions {
   precondition?: (graph: KnowledgeGraph) => void;
   /** Builds the changes at that same instant (instead of the `changes` argument). */
   changes?: () => readonly Change[];
+  /**
+   * Where the commit comes from, recorded with it (audit trail, change feed). Default: the
+   * store's own default (`"api"` unless it was opened with another).
+   */
+  source?: ChangeSource;
+  /** The configured label of the credential behind the commit (never the credential). */
+  actor?: string;
 }
+
+/** What a whole-graph replacement records: `import` (default) or `restore`, and who. */
+export type ReplaceOptions = Pick<CommitOptions, "precondition" | "source" | "actor">;
+
+/** The audit part of the options of a restore or other admin write. */
+export type AuditOptions = Pick<CommitOptions, "source" | "actor">;
 
 /** A saved version (`graph_<id>.json`), as listed. */
 export interface VersionInfo {
@@ -70,21 +84,21 @@ export interface GraphService {
   ): Promise<{ node: GraphNode; created: boolean }>;
   patchNode(id: string, data: JsonObject, options?: CommitOptions): Promise<GraphNode>;
   deleteNode(id: string, options?: CommitOptions): Promise<void>;
-  addEdge(input: EdgeInput): Promise<GraphEdge>;
-  deleteEdge(id: string): Promise<void>;
-  putPattern(id: string, pattern: Pattern): Promise<{ created: boolean }>;
-  deletePattern(id: string): Promise<void>;
-  applyBatch(ops: readonly BatchOp[]): Promise<{ applied: number; seq: number }>;
+  addEdge(input: EdgeInput, options?: CommitOptions): Promise<GraphEdge>;
+  deleteEdge(id: string, options?: CommitOptions): Promise<void>;
+  putPattern(id: string, pattern: Pattern, options?: CommitOptions): Promise<{ created: boolean }>;
+  deletePattern(id: string, options?: CommitOptions): Promise<void>;
+  applyBatch(ops: readonly BatchOp[], options?: CommitOptions): Promise<{ applied: number; seq: number }>;
   /** Writes a full snapshot of the current graph. */
   compact(): Promise<{ checksum: string; seq: number }>;
   save(): Promise<{ checksum: string; seq: number }>;
   saveVersion(): Promise<SavedVersion>;
   listVersions(): Promise<VersionInfo[]>;
-  restoreVersion(id: string): Promise<GraphStats>;
-  replaceGraph(document: unknown, options?: Pick<CommitOptions, "precondition">): Promise<GraphStats>;
+  restoreVersion(id: string, options?: AuditOptions): Promise<GraphStats>;
+  replaceGraph(document: unknown, options?: ReplaceOptions): Promise<GraphStats>;
   backup(): Promise<BackupInfo>;
   listBackups(): Promise<BackupInfo[]>;
-  restoreBackup(id: string): Promise<GraphStats>;
+  restoreBackup(id: string, options?: AuditOptions): Promise<GraphStats>;
   deleteBackup(id: string): Promise<void>;
   verify(): Promise<IntegrityReport>;
   close(): Promise<void>;

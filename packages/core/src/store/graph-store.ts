@@ -1,3 +1,15 @@
+import type { ChangeFeed } from "../changes/change-feed.ts";
+import { ChangeLog } from "../changes/change-log.ts";
+import type { ChangeRecord } from "../changes/change-record.ts";
+import type { ChangeRetention } from "../changes/change-retention.ts";
+import {
+  listSegments,
+  pruneSegments,
+  readSegments,
+  recordFromJournal,
+  writeSegment,
+} from "../changes/change-segments.ts";
+import type { ChangeAudit, ChangeSource } from "../changes/change-source.ts";
 import { DawsosError, ReadOnlyError } from "../errors/errors.ts";
 import { readDocument } from "../format/read-document.ts";
 import { assertSubmittedChecksum } from "../format/verify-document.ts";
@@ -11,7 +23,14 @@ import { assertGraphStorage } from "../storage/graph-capabilities.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
 import { Mutex } from "../util/mutex.ts";
 import { type ArchiveEvent, GraphArchive } from "./archive.ts";
-import type { BackupInfo, CommitOptions, GraphService, SavedVersion, VersionInfo } from "./graph-service.ts";
+import type {
+  AuditOptions,
+  BackupInfo,
+  GraphService,
+  ReplaceOptions,
+  SavedVersion,
+  VersionInfo,
+} from "./graph-service.ts";
 import { type LoadEvent, type LoadedStore, loadStore } from "./load-store.ts";
 import {
   type BuildChanges,
@@ -53,6 +72,13 @@ export interface GraphStoreOptions {
   backupRetention?: number;
   /** Never write: recovery happens in memory only. */
   readOnly?: boolean;
+  /** The source recorded for commits that name none (`CommitOptions.source`). Default `"api"`. */
+  source?: ChangeSource;
+  /**
+   * The change feed's retained tail (`changes/` segments): records and age. Default 10,000
+   * records, 7 days.
+   */
+  changeRetention?: Partial<ChangeRetention>;
   /** Structured events: seeding, migration, recovery, compaction, backups. */
   onEvent?: (event: StoreEvent) => void;
 }
@@ -66,7 +92,9 @@ export type StoreEvent =
   | { type: "compacted"; seq: number; records: number; ms: number }
   | { type: "compaction_failed"; error: unknown }
   | { type: "sync_failed"; error: unknown }
-  | { type: "restored"; from: string; backup: string };
+  | { type: "restored"; from: string; backup: string }
+  /** A change segment could not be written (the feed's history restarts on the next open). */
+  | { type: "changes_failed"; error: unknown };
 
 /**
  * The graph over a storage adapter (SPEC sections 3, 4, 6): the single writer of a storage
@@ -103,14 +131,21 @@ export class GraphStore extends GraphMutations implements GraphService {
   readonly #admin = new Mutex();
   #compaction: Promise<unknown> | null = null;
   #closed = false;
+  /** The retained changes (acknowledged only): the change feed and node histories. */
+  readonly #changes: ChangeLog;
+  /** The newest seq already in a `changes/` segment. */
+  #persistedSeq: number;
 
   private constructor(
     storage: StorageAdapter,
     options: GraphStoreOptions,
     loaded: LoadedStore,
     writer: JournalWriter | null,
+    changes: { log: ChangeLog; persistedSeq: number },
   ) {
     super();
+    this.#changes = changes.log;
+    this.#persistedSeq = changes.persistedSeq;
     this.storage = storage;
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
@@ -153,7 +188,8 @@ export class GraphStore extends GraphMutations implements GraphService {
           },
           onSyncError: (error) => options.onEvent?.({ type: "sync_failed", error }),
         });
-    store = new GraphStore(storage, options, loaded, writer);
+    const changes = await openChangeLog(storage, loaded, hasher, clock, options.changeRetention);
+    store = new GraphStore(storage, options, loaded, writer, changes);
     await store.#finishOpen(loaded);
     return store;
   }
@@ -210,6 +246,14 @@ export class GraphStore extends GraphMutations implements GraphService {
     return this.#writer?.settled() ?? RESOLVED;
   }
 
+  /**
+   * The change feed: acknowledged changes with their audit fields, retained per
+   * `changeRetention` across compactions (`changes/` segments).
+   */
+  get changes(): ChangeFeed {
+    return this.#changes;
+  }
+
   /** Checksum of the last snapshot written or loaded. */
   get checksum(): string | null {
     return this.#checksum;
@@ -222,6 +266,10 @@ export class GraphStore extends GraphMutations implements GraphService {
 
   protected now(): string {
     return this.#now();
+  }
+
+  protected override defaultSource(): ChangeSource {
+    return this.#options.source ?? "api";
   }
 
   #now(): string {
@@ -241,7 +289,12 @@ export class GraphStore extends GraphMutations implements GraphService {
 
   // ---------------------------------------------------------------- commits
 
-  protected async commitWith<T>(build: BuildChanges, check: Precondition, read: CommitResult<T>): Promise<T> {
+  protected async commitWith<T>(
+    build: BuildChanges,
+    check: Precondition,
+    read: CommitResult<T>,
+    audit: ChangeAudit,
+  ): Promise<T> {
     this.#journal();
     while (this.#barrier) await this.#barrier;
     const writer = this.#journal();
@@ -254,9 +307,13 @@ export class GraphStore extends GraphMutations implements GraphService {
         out.value = read(graph, graph.seq);
         return null;
       }
-      const prepared = prepareChanges(graph, changes, this.#hasher);
+      const at = this.#now();
+      const from = graph.seq;
+      const prepared = prepareChanges(graph, changes, this.#hasher, { at, ...audit });
       out.value = read(graph, graph.seq);
-      return prepared;
+      const record: ChangeRecord = { seq: graph.seq, from, at, source: audit.source, changes };
+      if (audit.actor !== undefined) record.actor = audit.actor;
+      return { ...prepared, acknowledged: () => this.#changes.append(record) };
     });
     return out.value as T;
   }
@@ -325,6 +382,13 @@ export class GraphStore extends GraphMutations implements GraphService {
       writer.takeMarked();
       throw err;
     }
+    // The records this snapshot folds leave the journal next: keep the retained ones first.
+    try {
+      await this.#persistChanges(snapshot.seq);
+    } catch (err) {
+      writer.takeMarked();
+      throw err;
+    }
     const folded = writer.records;
     await this.#withBarrier(async () => {
       await writer.sync();
@@ -334,6 +398,19 @@ export class GraphStore extends GraphMutations implements GraphService {
     this.#checksum = written.checksum;
     this.#emit({ type: "compacted", seq: snapshot.seq, records: folded, ms: Date.now() - started });
     return { checksum: written.checksum, seq: snapshot.seq };
+  }
+
+  /**
+   * Writes the retained records up to `upTo` that no segment holds yet as one `changes/`
+   * segment, then deletes the segments that fell out of retention. Runs before the journal
+   * loses those records (a crash in between leaves them in both: deduplicated on open).
+   */
+  async #persistChanges(upTo: number): Promise<void> {
+    this.#changes.trim();
+    const pending = this.#changes.records().filter((r) => r.seq > this.#persistedSeq && r.seq <= upTo);
+    await writeSegment(this.storage, pending, this.#hasher);
+    if (pending.length > 0) this.#persistedSeq = pending[pending.length - 1]!.seq;
+    await pruneSegments(this.storage, this.#changes.floor);
   }
 
   /**
@@ -367,13 +444,14 @@ export class GraphStore extends GraphMutations implements GraphService {
   }
 
   /** The graph becomes that version (a backup of the current state is made first). */
-  async restoreVersion(id: string): Promise<GraphStats> {
+  async restoreVersion(id: string, options: AuditOptions = {}): Promise<GraphStats> {
     assertTimestampId(id, "version");
     this.#journal();
+    const audit = this.auditOf({ ...options, source: options.source ?? "restore" });
     return this.#admin.run(async () => {
       const graph = await this.#archive.loadVersion(id, this.#now());
       const backup = await this.#backupLocked();
-      await this.#replace(graph);
+      await this.#replace(graph, audit);
       this.#emit({ type: "restored", from: `graph_${id}.json`, backup: backup.id });
       return graph.stats();
     });
@@ -383,11 +461,9 @@ export class GraphStore extends GraphMutations implements GraphService {
    * Replaces the whole graph with a document in any accepted format (SPEC `PUT /api/graph`,
    * `dawsos import`). Validates first (nothing changes on bad input), then backs up.
    */
-  async replaceGraph(
-    document: unknown,
-    options: Pick<CommitOptions, "precondition"> = {},
-  ): Promise<GraphStats> {
+  async replaceGraph(document: unknown, options: ReplaceOptions = {}): Promise<GraphStats> {
     this.#journal();
+    const audit = this.auditOf({ ...options, source: options.source ?? "import" });
     // Validate first (value domain, nesting, references), then the checksum: a bad document
     // fails before anything — backups included — is written.
     const { graph } = readDocument(document, { file: "document", now: this.#now() });
@@ -395,7 +471,7 @@ export class GraphStore extends GraphMutations implements GraphService {
     return this.#admin.run(async () => {
       await this.#withBarrier(() => options.precondition?.(this.#graph));
       await this.#backupLocked();
-      await this.#replace(graph, options.precondition);
+      await this.#replace(graph, audit, options.precondition);
       return graph.stats();
     });
   }
@@ -404,10 +480,17 @@ export class GraphStore extends GraphMutations implements GraphService {
    * Swaps in `graph` with a `seq` past the current one (so ETags never repeat and no old
    * journal record can replay onto it): new snapshot first, then an empty journal.
    */
-  async #replace(graph: KnowledgeGraph, precondition?: (current: KnowledgeGraph) => void): Promise<void> {
+  async #replace(
+    graph: KnowledgeGraph,
+    audit: ChangeAudit,
+    precondition?: (current: KnowledgeGraph) => void,
+  ): Promise<void> {
     const writer = this.#journal();
     await this.#withBarrier(async () => {
       precondition?.(this.#graph);
+      // The journal is about to be emptied: its retained records go to a segment first.
+      await this.#persistChanges(this.#graph.seq);
+      const from = this.#graph.seq;
       graph.advanceSeq(this.#graph.seq + 1);
       const { checksum } = await writeSnapshotTo(
         this.storage,
@@ -418,7 +501,33 @@ export class GraphStore extends GraphMutations implements GraphService {
       this.#graph = graph;
       this.#checksum = checksum;
       await writer.rewrite("", 0);
+      await this.#recordReplacement({
+        seq: graph.seq,
+        from,
+        at: this.#now(),
+        source: audit.source,
+        ...(audit.actor === undefined ? {} : { actor: audit.actor }),
+        changes: [],
+        replaced: { nodes: graph.nodeCount, edges: graph.edgeCount, patterns: graph.patternCount },
+      });
     });
+  }
+
+  /**
+   * The feed record of a replacement: its own segment, then the feed. The graph is already
+   * swapped (and acknowledged): if the segment cannot be written, the feed still shows it
+   * until a restart, after which history starts at the new graph (reported as an event).
+   */
+  async #recordReplacement(record: ChangeRecord): Promise<void> {
+    try {
+      if (this.#changes.retention.maxRecords > 0) {
+        await writeSegment(this.storage, [record], this.#hasher);
+        this.#persistedSeq = record.seq;
+      }
+    } catch (error) {
+      this.#emit({ type: "changes_failed", error });
+    }
+    this.#changes.append(record);
   }
 
   /** A full backup: the graph snapshot and every top-level `*.json` state file, with a manifest. */
@@ -439,15 +548,16 @@ export class GraphStore extends GraphMutations implements GraphService {
   }
 
   /** Restores a backup after checking every file against its manifest (a backup of the current state is made first). */
-  async restoreBackup(id: string): Promise<GraphStats> {
+  async restoreBackup(id: string, options: AuditOptions = {}): Promise<GraphStats> {
     assertTimestampId(id, "backup");
     this.#journal();
+    const audit = this.auditOf({ ...options, source: options.source ?? "restore" });
     return this.#admin.run(async () => {
       const { manifest, graph } = await this.#archive.readBackup(id, this.#now());
       // The backup being restored must survive the retention the safety backup applies.
       const safety = await this.#backupLocked([id]);
       await this.#archive.restoreStateFiles(manifest);
-      await this.#replace(graph);
+      await this.#replace(graph, audit);
       this.#emit({ type: "restored", from: `backups/${id}/`, backup: safety.id });
       return graph.stats();
     });
@@ -503,4 +613,27 @@ export class GraphStore extends GraphMutations implements GraphService {
       await writer.close();
     });
   }
+}
+
+/**
+ * The change feed as stored: the `changes/` segments, then the journal's records, as far back
+ * as they continue each other without a gap from the graph's `seq`.
+ */
+async function openChangeLog(
+  storage: StorageAdapter,
+  loaded: LoadedStore,
+  hasher: HasherFactory,
+  clock: Clock,
+  retention: Partial<ChangeRetention> | undefined,
+): Promise<{ log: ChangeLog; persistedSeq: number }> {
+  const segments = await readSegments(storage, hasher);
+  const journal = (loaded.journal.kept ?? []).map(recordFromJournal);
+  const log = ChangeLog.fromRecords([...segments.records, ...journal], loaded.graph.seq, {
+    retention,
+    now: () => clock.now().getTime(),
+  });
+  // Damaged segments count as written: they are never rewritten over, only pruned.
+  const all = await listSegments(storage);
+  const persistedSeq = all.reduce((max, s) => Math.max(max, s.to), 0);
+  return { log, persistedSeq };
 }

@@ -38,8 +38,11 @@ export interface LoadedStore {
   graph: KnowledgeGraph;
   /** Checksum of the `graph.json` loaded (`null` when it carries none or was not loaded). */
   checksum: string | null;
-  /** Records the journal file holds now, and where its valid part ends (a torn tail is cut). */
-  journal: { records: number; cutTo?: number };
+  /**
+   * Records the journal file holds now, and where its valid part ends (a torn tail is cut);
+   * `kept` are those records themselves (the change feed starts from them).
+   */
+  journal: { records: number; cutTo?: number; kept?: JournalRecord[] };
   finish:
     | { kind: "none" }
     | { kind: "compact" }
@@ -144,7 +147,7 @@ async function replayJournal(
     return {
       graph,
       checksum,
-      journal: { records: scan.records.length, cutTo: scan.validLength },
+      journal: { records: scan.records.length, cutTo: scan.validLength, kept: scan.records },
       finish: { kind: "none" },
       recovery: null,
     };
@@ -246,7 +249,9 @@ async function recover(
   return {
     graph: source.graph,
     checksum: null,
-    journal: lossless ? { records: scan.records.length, cutTo: scan.validLength } : { records: 0 },
+    journal: lossless
+      ? { records: scan.records.length, cutTo: scan.validLength, kept: scan.records }
+      : { records: 0 },
     finish: { kind: "compact" },
     recovery: {
       file: GRAPH_KEY,

@@ -1,3 +1,4 @@
+import { assertAudit, type ChangeAudit } from "../changes/change-source.ts";
 import { DawsosError, ValidationError } from "../errors/errors.ts";
 import type { BatchOp, EdgeInput } from "../format/schemas.ts";
 import type { Change } from "../graph/changes.ts";
@@ -5,7 +6,7 @@ import type { KnowledgeGraph, Undo } from "../graph/knowledge-graph.ts";
 import type { GraphEdge, GraphNode, JsonObject, Pattern } from "../graph/types.ts";
 import { assertChange, assertId } from "../graph/validate.ts";
 import type { HasherFactory } from "../integrity/sha256.ts";
-import { encodeJournalRecord } from "../journal/journal-record.ts";
+import { encodeJournalRecord, type RecordAudit } from "../journal/journal-record.ts";
 import type { CommitOptions } from "./graph-service.ts";
 import { resolveBatch, resolveEdge, resolveNodePut } from "./resolve-ops.ts";
 
@@ -27,6 +28,7 @@ export function prepareChanges(
   graph: KnowledgeGraph,
   changes: readonly Change[],
   hasher: HasherFactory,
+  audit?: RecordAudit,
 ): { line: string; undo: Undo } {
   for (let i = 0; i < changes.length; i++) {
     try {
@@ -36,7 +38,7 @@ export function prepareChanges(
       throw err;
     }
   }
-  const line = encodeJournalRecord(graph.seq + changes.length, changes, hasher);
+  const line = encodeJournalRecord(graph.seq + changes.length, changes, hasher, audit);
   const undo = graph.apply(changes);
   return { line, undo };
 }
@@ -57,14 +59,33 @@ export abstract class GraphMutations {
     build: BuildChanges,
     check: Precondition,
     result: CommitResult<T>,
+    audit: ChangeAudit,
   ): Promise<T>;
 
   /** The timestamp for records made now (ISO 8601). */
   protected abstract now(): string;
 
+  /** The source of commits that name none (`"api"` unless the store was opened with another). */
+  protected defaultSource(): ChangeAudit["source"] {
+    return "api";
+  }
+
+  /** The audit of a commit from its options, checked before anything is queued. */
+  protected auditOf(options: CommitOptions): ChangeAudit {
+    const audit: ChangeAudit = { source: options.source ?? this.defaultSource() };
+    if (options.actor !== undefined) audit.actor = options.actor;
+    assertAudit(audit);
+    return audit;
+  }
+
   /** Applies change records all-or-nothing; resolves to the graph's `seq` once durable. */
   async commit(changes: readonly Change[], options: CommitOptions = {}): Promise<number> {
-    return this.commitWith(options.changes ?? (() => changes), options.precondition, (_graph, seq) => seq);
+    return this.commitWith(
+      options.changes ?? (() => changes),
+      options.precondition,
+      (_graph, seq) => seq,
+      this.auditOf(options),
+    );
   }
 
   /** Creates or replaces a node. Unknown fields of an existing node are kept. */
@@ -86,6 +107,7 @@ export abstract class GraphMutations {
       },
       options.precondition,
       () => ({ node: node as GraphNode, created }),
+      this.auditOf(options),
     );
   }
 
@@ -96,15 +118,21 @@ export abstract class GraphMutations {
       () => [{ op: "patch_node", at: this.now(), id, data }],
       options.precondition,
       (graph) => graph.getNode(id) as GraphNode,
+      this.auditOf(options),
     );
   }
 
   /** Deletes a node and its edges. */
   async deleteNode(id: string, options: CommitOptions = {}): Promise<void> {
-    await this.commitWith(() => [{ op: "delete_node", at: this.now(), id }], options.precondition, noResult);
+    await this.commitWith(
+      () => [{ op: "delete_node", at: this.now(), id }],
+      options.precondition,
+      noResult,
+      this.auditOf(options),
+    );
   }
 
-  async addEdge(input: EdgeInput): Promise<GraphEdge> {
+  async addEdge(input: EdgeInput, options: CommitOptions = {}): Promise<GraphEdge> {
     let edge: GraphEdge | undefined;
     return this.commitWith(
       (graph) => {
@@ -112,37 +140,53 @@ export abstract class GraphMutations {
         edge = change.edge;
         return [change];
       },
-      undefined,
+      options.precondition,
       () => edge as GraphEdge,
+      this.auditOf(options),
     );
   }
 
-  async deleteEdge(id: string): Promise<void> {
-    await this.commitWith(() => [{ op: "delete_edge", at: this.now(), id }], undefined, noResult);
+  async deleteEdge(id: string, options: CommitOptions = {}): Promise<void> {
+    await this.commitWith(
+      () => [{ op: "delete_edge", at: this.now(), id }],
+      options.precondition,
+      noResult,
+      this.auditOf(options),
+    );
   }
 
-  async putPattern(id: string, pattern: Pattern): Promise<{ created: boolean }> {
+  async putPattern(id: string, pattern: Pattern, options: CommitOptions = {}): Promise<{ created: boolean }> {
     let created = false;
     return this.commitWith(
       (graph) => {
         created = graph.getPattern(id) === undefined;
         return [{ op: "put_pattern", at: this.now(), id, pattern }];
       },
-      undefined,
+      options.precondition,
       () => ({ created }),
+      this.auditOf(options),
     );
   }
 
-  async deletePattern(id: string): Promise<void> {
-    await this.commitWith(() => [{ op: "delete_pattern", at: this.now(), id }], undefined, noResult);
+  async deletePattern(id: string, options: CommitOptions = {}): Promise<void> {
+    await this.commitWith(
+      () => [{ op: "delete_pattern", at: this.now(), id }],
+      options.precondition,
+      noResult,
+      this.auditOf(options),
+    );
   }
 
   /**
    * Applies batch operations (SPEC `POST /api/batch`) all-or-nothing as one record. A failing
    * operation throws a `ValidationError` whose details name its index; nothing is applied.
    */
-  async applyBatch(ops: readonly BatchOp[]): Promise<{ applied: number; seq: number }> {
+  async applyBatch(
+    ops: readonly BatchOp[],
+    options: CommitOptions = {},
+  ): Promise<{ applied: number; seq: number }> {
     let applied = 0;
+    const audit = this.auditOf(options);
     try {
       return await this.commitWith(
         (graph) => {
@@ -150,8 +194,9 @@ export abstract class GraphMutations {
           applied = changes.length;
           return changes;
         },
-        undefined,
+        options.precondition,
         (_graph, seq) => ({ applied, seq }),
+        audit,
       );
     } catch (err) {
       if (err instanceof DawsosError && err.changeIndex !== undefined) {

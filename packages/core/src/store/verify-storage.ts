@@ -1,3 +1,4 @@
+import { decodeSegment, listSegments } from "../changes/change-segments.ts";
 import { DawsosError } from "../errors/errors.ts";
 import { checkDocumentStream } from "../format/check-document.ts";
 import { NOT_LINE_LAYOUT } from "../format/document-records.ts";
@@ -62,6 +63,7 @@ export async function verifyStorage(
   }
   const journal = await storage.get(JOURNAL_KEY);
   if (journal) files.push(checkJournal(journal.body, hasher));
+  await checkChangeSegments(storage, hasher, files);
   await verifyStateFiles(storage, { hasher, now: options.now }, files);
   return { ok: files.every((f) => f.ok), files };
 }
@@ -184,6 +186,44 @@ export function withRecoveries(report: IntegrityReport, pending: readonly Recove
     );
   }
   return { ok: files.every((f) => f.ok), files, recovery: pending[pending.length - 1] };
+}
+
+/**
+ * Each retained change segment (`changes/<from>-<to>.jsonl`): every line's checksum, records
+ * continuing each other, and the range its name states. Written whole, so any damage counts.
+ */
+async function checkChangeSegments(
+  storage: StorageAdapter,
+  hasher: HasherFactory,
+  files: FileCheck[],
+): Promise<void> {
+  for (const { key, from, to } of await listSegments(storage)) {
+    const stored = await storage.get(key);
+    if (!stored) continue;
+    const decoded = decodeSegment(stored.body, hasher);
+    if ("problem" in decoded) {
+      files.push({
+        key,
+        ok: false,
+        error: {
+          code: decoded.problem === "checksum_mismatch" ? "checksum_mismatch" : "integrity_error",
+          message: `line ${decoded.line} is damaged (${decoded.problem})`,
+        },
+      });
+      continue;
+    }
+    const first = decoded.records[0];
+    const last = decoded.records[decoded.records.length - 1];
+    if (!first || !last || first.from !== from || last.seq !== to) {
+      files.push({
+        key,
+        ok: false,
+        error: { code: "integrity_error", message: `does not hold seq ${from}-${to} as its name says` },
+      });
+      continue;
+    }
+    files.push({ key, ok: true });
+  }
 }
 
 /** Every record's checksum, and that consecutive records continue each other's `seq`. */

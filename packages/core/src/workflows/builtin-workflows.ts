@@ -1,3 +1,4 @@
+import type { ChangeSource } from "../changes/change-source.ts";
 import { assertFredUnits } from "../data/fred-client.ts";
 import type { MarketData } from "../data/market-data.ts";
 import { NotFoundError } from "../errors/errors.ts";
@@ -68,11 +69,15 @@ export function registerBuiltinWorkflows(engine: WorkflowEngine, deps: BuiltinWo
   const regimeNode = deps.regimeNode ?? "ECONOMIC_REGIME";
   const graph: GraphAccess = { store: deps.store, reader: graphReaderOf(deps.store) };
   engine.actions
-    .register("data_harvester", "refresh_indicators", () =>
-      refreshIndicators(graph, deps.market, concurrency),
+    .register("data_harvester", "refresh_indicators", (_params, context) =>
+      refreshIndicators(withSource(graph, context), deps.market, concurrency),
     )
-    .register("data_harvester", "refresh_quotes", () => refreshQuotes(graph, deps.market, concurrency))
-    .register("pattern_spotter", "regime_check", () => regimeCheck(graph, regimeNode, clock))
+    .register("data_harvester", "refresh_quotes", (_params, context) =>
+      refreshQuotes(withSource(graph, context), deps.market, concurrency),
+    )
+    .register("pattern_spotter", "regime_check", (_params, context) =>
+      regimeCheck(withSource(graph, context), regimeNode, clock),
+    )
     .register("claude", "summarize_briefing", (_params, context) =>
       summarizeBriefing(graph.reader, regimeNode, context),
     );
@@ -87,6 +92,13 @@ export function registerBuiltinWorkflows(engine: WorkflowEngine, deps: BuiltinWo
 interface GraphAccess {
   store: AnyGraphService;
   reader: GraphReader;
+  /** Recorded with every write: `workflow:<name>` of the run. */
+  audit?: { source: ChangeSource };
+}
+
+/** The access of one run: its writes are recorded as `workflow:<name>`. */
+function withSource(graph: GraphAccess, context: ActionContext): GraphAccess {
+  return { ...graph, audit: { source: `workflow:${context.workflow}` } };
 }
 
 /** Every node of a listing (`type` filter or none), page by page, kept when `keep` says so. */
@@ -118,7 +130,7 @@ interface Failure extends JsonObject {
  * be fetched at all, the first error fails the step.
  */
 async function refresh(
-  { store, reader }: GraphAccess,
+  { store, reader, audit }: GraphAccess,
   targets: readonly GraphNode[],
   concurrency: number,
   fetch: (node: GraphNode) => Promise<{ patch: JsonObject; stale: boolean }>,
@@ -148,7 +160,7 @@ async function refresh(
     else ops.push({ op: "patch_node", id: current.id, data: outcome.patch });
   }
   if (targets.length > 0 && failed.length === targets.length) throw firstError;
-  const { seq } = ops.length > 0 ? await store.applyBatch(ops) : { seq: await reader.seq() };
+  const { seq } = ops.length > 0 ? await store.applyBatch(ops, audit) : { seq: await reader.seq() };
   return { updated: ops.map((op) => op.id), unchanged, stale, failed, seq };
 }
 
@@ -196,7 +208,7 @@ async function refreshQuotes(
  * regime node knows, the most confident (then the first by id) moves the regime. No shift, no write.
  */
 async function regimeCheck(
-  { store, reader }: GraphAccess,
+  { store, reader, audit }: GraphAccess,
   regimeId: string,
   clock: Clock,
 ): Promise<JsonObject> {
@@ -223,12 +235,16 @@ async function regimeCheck(
   const next = chosen ? (chosen.pattern.to_state as string) : current;
   const changed = chosen !== undefined && next !== current;
   if (changed) {
-    await store.patchNode(regimeId, {
-      current_state: next,
-      previous_state: current,
-      changed_at: clock.now().toISOString(),
-      changed_by: chosen.id,
-    });
+    await store.patchNode(
+      regimeId,
+      {
+        current_state: next,
+        previous_state: current,
+        changed_at: clock.now().toISOString(),
+        changed_by: chosen.id,
+      },
+      audit,
+    );
   }
   return {
     triggered: triggered.map((e) => e.id),
