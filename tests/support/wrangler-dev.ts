@@ -72,9 +72,20 @@ export class WranglerDev {
   /**
    * `persistDir`: the local state to serve (a restart of an earlier instance: pass its
    * `persistDir`); kept on `dispose`. Default: a new temporary directory, removed on `dispose`.
+   *
+   * `ready`: how `start` knows the Worker serves. `"health"` (default): `/health` answers 200 —
+   * the Worker forwards `/health` to the `GraphObject`, so the object is open when `start`
+   * returns. `"gateway"`: an `/api` request without a token answers 401 — the Worker refuses it
+   * itself, before anything reaches the object, so after a restart on kept state the object is
+   * still cold (a benchmark can time its first request).
    */
   static async start(
-    options: { token?: string; startTimeoutMs?: number; persistDir?: string } = {},
+    options: {
+      token?: string;
+      startTimeoutMs?: number;
+      persistDir?: string;
+      ready?: "health" | "gateway";
+    } = {},
   ): Promise<WranglerDev> {
     if (!existsSync(WRANGLER_BIN)) throw new Error(`${WRANGLER_BIN} is missing: run pnpm install`);
     const token = options.token ?? randomBytes(20).toString("hex");
@@ -105,7 +116,7 @@ export class WranglerDev {
     );
     const dev = new WranglerDev(child, port, token, persistDir, options.persistDir === undefined);
     try {
-      await dev.#waitUntilServing(options.startTimeoutMs ?? 90_000);
+      await dev.#waitUntilServing(options.startTimeoutMs ?? 90_000, options.ready ?? "health");
     } catch (err) {
       await dev.dispose();
       throw err;
@@ -113,15 +124,20 @@ export class WranglerDev {
     return dev;
   }
 
-  /** Polls `/health` until the Worker answers (wrangler prints "Ready" before workerd serves). */
-  async #waitUntilServing(timeoutMs: number): Promise<void> {
+  /**
+   * Polls until the Worker answers (wrangler prints "Ready" before workerd serves): `/health`
+   * with 200, or (`"gateway"`) a token-less `/api/graph/stats` with the gateway's 401.
+   */
+  async #waitUntilServing(timeoutMs: number, ready: "health" | "gateway"): Promise<void> {
+    const [path, status] = ready === "health" ? ["/health", 200] : ["/api/graph/stats", 401];
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (this.#exit)
         throw new Error(`wrangler dev exited (${JSON.stringify(this.#exit)})\n${this.output()}`);
       try {
-        const response = await fetch(`${this.baseUrl}/health`, { signal: AbortSignal.timeout(5_000) });
-        if (response.status === 200) return;
+        const response = await fetch(`${this.baseUrl}${path}`, { signal: AbortSignal.timeout(5_000) });
+        await response.arrayBuffer();
+        if (response.status === status) return;
       } catch {
         // not listening yet
       }
