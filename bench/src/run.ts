@@ -17,6 +17,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as cache from "./cases/cache.ts";
+import * as changeFeed from "./cases/change-feed.ts";
 import * as compaction from "./cases/compaction.ts";
 import * as concurrentWriters from "./cases/concurrent-writers.ts";
 import * as durableUpdate from "./cases/durable-update.ts";
@@ -35,7 +36,13 @@ interface SizedCase {
 }
 
 const SIZED: SizedCase[] = [durableUpdate, concurrentWriters, open, traversal, compaction, http];
-const ORDER = [...SIZED.map((c) => c.group.id), cache.group.id, edge.group.id, hugeGraph.group.id];
+const ORDER = [
+  ...SIZED.map((c) => c.group.id),
+  cache.group.id,
+  changeFeed.group.id,
+  edge.group.id,
+  hugeGraph.group.id,
+];
 
 const benchDir = fileURLToPath(new URL("..", import.meta.url));
 const sizes = (process.env.BENCH_SIZES ?? "10000,100000")
@@ -140,6 +147,28 @@ async function main(): Promise<void> {
     result.notes.push(
       `ran ${fmtMs(now() - t0)} on ${cpus.length} cores (${cpus[0]?.model.trim() ?? "unknown CPU"}); load average ` +
         `${loadBefore.toFixed(2)} at the start, ${l1!.toFixed(2)} when done (1 min), ${l5!.toFixed(2)} (5 min)`,
+    );
+    collectGarbage();
+  }
+
+  // Not sized by the graph either: runs once.
+  if (wanted(changeFeed.group.id)) {
+    const result = resultOf(changeFeed.group);
+    result.measuredWith = "independent of BENCH_SIZES";
+    const t0 = now();
+    const loadBefore = os.loadavg()[0]!;
+    try {
+      const { rows, notes } = await changeFeed.run(ctx);
+      result.rows.push(...rows);
+      result.notes.push(...notes);
+    } catch (err) {
+      result.notes.push(`**failed**: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
+      log(`change-feed failed: ${err instanceof Error ? err.stack : String(err)}`);
+    }
+    const [l1, l5] = os.loadavg();
+    result.notes.push(
+      `ran ${fmtMs(now() - t0)}; load average ${loadBefore.toFixed(2)} at the start, ${l1!.toFixed(2)} when done ` +
+        `(1 min), ${l5!.toFixed(2)} (5 min) on ${os.cpus().length} cores`,
     );
     collectGarbage();
   }

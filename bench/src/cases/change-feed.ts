@@ -1,0 +1,172 @@
+/**
+ * Group "change-feed" (issue 14): what following the change feed costs, in process, over
+ * `GraphStore` + `FsStorage` (fsync durability). Runs once per `pnpm bench` on a small graph
+ * (the feed's cost does not depend on the graph's size, only on the writes).
+ *
+ * - Write-to-event latency: one writer commits `putNode` after `putNode`; each subscriber
+ *   (`store.changes.subscribe()`, the same cursor the SSE route reads) notes when it sees each
+ *   record. Latency = when a subscriber saw the record − when its write was submitted, so it
+ *   includes the write's own fsync. With 1 and with 100 subscribers.
+ * - Writer throughput: 64 writers, sequential `putNode` each, with no subscriber and with 100
+ *   subscribers reading everything; runs alternate so both see the same disk and load.
+ */
+
+import type { GraphStore } from "@dawsos/core";
+import {
+  type BenchContext,
+  type CaseResult,
+  closeStore,
+  freshDir,
+  openStore,
+  removeDir,
+} from "../fixture.ts";
+import { generateGraphDocument } from "../generate.ts";
+import { now, summarize } from "../measure.ts";
+import { fmtRate, type Row, statsRow } from "../table.ts";
+
+export const group = {
+  id: "change-feed",
+  title: "Change feed: write-to-event latency, and writers with 100 subscribers",
+  description:
+    "In process, GraphStore + FsStorage (fsync). Latency: one writer's sequential `putNode`, from submit until " +
+    "each subscriber of `store.changes` (what `GET /api/changes` streams) sees the record — with 1 and with 100 " +
+    "subscribers (the write's fsync included). Throughput: 64 writers of sequential `putNode` for 1.5 s with no " +
+    "subscriber vs with 100 subscribers reading every record, alternating, 3 runs each. Target (issue 14): " +
+    "writers with 100 subscribers ≥ 95% of the rate with none.",
+};
+
+const NODES = 1_000;
+const LATENCY_WRITES = 300;
+const THROUGHPUT_MS = 1_500;
+const ROUNDS = 3;
+
+export async function run(ctx: BenchContext): Promise<CaseResult> {
+  const doc = generateGraphDocument({ nodes: NODES });
+  const ids = Object.keys(doc.nodes);
+  const dir = freshDir(ctx.root, "change-feed");
+  const store = await openStore(dir, null, { seed: doc });
+  const rows: Row[] = [];
+  const notes: string[] = [];
+  try {
+    for (const subscribers of [1, 100]) {
+      ctx.log(`change-feed: latency with ${subscribers} subscriber(s)`);
+      const latency = await writeToEvent(store, ids, subscribers);
+      rows.push(
+        statsRow(
+          `write-to-event latency, ${subscribers} subscriber${subscribers === 1 ? "" : "s"}`,
+          "1k",
+          latency,
+          {},
+          {
+            p99: true,
+          },
+        ),
+      );
+    }
+    ctx.log("change-feed: 64 writers, none vs 100 subscribers");
+    const none: number[] = [];
+    const hundred: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      none.push(await writers(store, ids, 0));
+      hundred.push(await writers(store, ids, 100));
+    }
+    const noneRate = summarize(none).median;
+    const subscribedRate = summarize(hundred).median;
+    const ratio = subscribedRate / noneRate;
+    rows.push(
+      {
+        name: "64 writers, acknowledged/s, 100 subscribers",
+        size: "1k",
+        median: "—",
+        spread: `runs: ${hundred.map((r) => fmtRate(r)).join(", ")}`,
+        opsPerSec: subscribedRate,
+        vsPeer: `${(ratio * 100).toFixed(1)}% of no subscriber`,
+        target: "≥ 95% of none",
+        met: ratio >= 0.95,
+      },
+      {
+        name: "64 writers, acknowledged/s, no subscriber",
+        size: "1k",
+        median: "—",
+        spread: `runs: ${none.map((r) => fmtRate(r)).join(", ")}`,
+        opsPerSec: noneRate,
+      },
+    );
+    notes.push(
+      "latency includes the write's own group commit and fsync: the feed adds what is above a bare putNode's " +
+        "acknowledgement (compare with the durable-update group)",
+    );
+  } finally {
+    await closeStore(store);
+    removeDir(dir);
+  }
+  return { rows, notes };
+}
+
+/** Milliseconds from each write's submission until each subscriber saw its record. */
+async function writeToEvent(store: GraphStore, ids: readonly string[], subscribers: number) {
+  const submitted = new Map<number, number>();
+  const samples: number[] = [];
+  const lastSeq = { value: Number.POSITIVE_INFINITY };
+  const readers = Array.from({ length: subscribers }, () => {
+    const sub = store.changes.subscribe();
+    return (async () => {
+      for (;;) {
+        const records = sub.take(1000);
+        if (records === "resync") throw new Error("a bench subscriber fell behind (resync)");
+        const at = now();
+        for (const record of records) {
+          const t0 = submitted.get(record.seq);
+          if (t0 !== undefined) samples.push(at - t0);
+          if (record.seq >= lastSeq.value) {
+            sub.close();
+            return;
+          }
+        }
+        await sub.wait();
+      }
+    })();
+  });
+  for (let i = 0; i < LATENCY_WRITES; i++) {
+    // One change per putNode: its record's seq is the graph's seq + 1.
+    submitted.set(store.graph.seq + 1, now());
+    await store.putNode(ids[i % ids.length]!, { type: "bench", data: { i } });
+  }
+  // Readers stop at this seq; one more write wakes those already waiting past it.
+  lastSeq.value = store.graph.seq;
+  submitted.set(store.graph.seq + 1, now());
+  await store.putNode(ids[0]!, { type: "bench", data: { last: true } });
+  await Promise.all(readers);
+  return summarize(samples);
+}
+
+/** Acknowledged putNode/s of 64 writers for THROUGHPUT_MS, with `subscribers` reading along. */
+async function writers(store: GraphStore, ids: readonly string[], subscribers: number): Promise<number> {
+  let stop = false;
+  const readers = Array.from({ length: subscribers }, () => {
+    const sub = store.changes.subscribe();
+    return (async () => {
+      while (!stop) {
+        const records = sub.take(1000);
+        if (records === "resync") throw new Error("a bench subscriber fell behind (resync)");
+        if (records.length === 0) await Promise.race([sub.wait(), new Promise((r) => setTimeout(r, 50))]);
+      }
+      sub.close();
+    })();
+  });
+  let acked = 0;
+  const until = now() + THROUGHPUT_MS;
+  const t0 = now();
+  await Promise.all(
+    Array.from({ length: 64 }, async (_, w) => {
+      for (let i = 0; now() < until; i++) {
+        await store.putNode(ids[(w * 15 + i * 64) % ids.length]!, { type: "bench", data: { w, i } });
+        acked++;
+      }
+    }),
+  );
+  const elapsed = now() - t0;
+  stop = true;
+  await Promise.all(readers);
+  return (acked / elapsed) * 1000;
+}
