@@ -21,16 +21,9 @@ export function pointInTimeRoutes(app: ObjectApp, state: DurableObjectStateLike)
     if (!Number.isFinite(at) || at > Date.now()) {
       return c.json(errorBody("validation_error", 'give "at" as a past ISO 8601 time'), 400);
     }
-    const unavailable = () =>
-      c.json(
-        errorBody(
-          "not_implemented",
-          "point-in-time recovery is not available in this runtime (local workerd)",
-        ),
-        501,
-      );
+    const unavailable = (why: string) => c.json(errorBody("not_implemented", why), 501);
     if (!storage.getBookmarkForTime || !storage.onNextSessionRestoreBookmark || !state.abort) {
-      return unavailable();
+      return unavailable("point-in-time recovery is not available in this runtime");
     }
     let undo: string;
     let bookmark: string;
@@ -38,9 +31,12 @@ export function pointInTimeRoutes(app: ObjectApp, state: DurableObjectStateLike)
       undo = await storage.getBookmarkForTime(Date.now());
       bookmark = await storage.getBookmarkForTime(at);
     } catch (error) {
-      // Local workerd has the methods but no bookmark history behind them.
+      // Local workerd has the methods but no bookmark history behind them; on Cloudflare a time
+      // older than the kept history (30 days) is refused the same way. Nothing was changed.
       console.error(JSON.stringify({ event: "pitr_unavailable", error: String(error) }));
-      return unavailable();
+      return unavailable(
+        `no bookmark for that time (older than the kept history, or not available here): ${String(error)}`,
+      );
     }
     await storage.onNextSessionRestoreBookmark(bookmark);
     // After the answer is on its way: the reset drops this instance and its in-memory state.
