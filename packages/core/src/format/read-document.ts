@@ -1,7 +1,7 @@
 import { IntegrityError, ValidationError } from "../errors/errors.ts";
 import { assertJsonValue } from "../graph/json-value.ts";
 import { KnowledgeGraph } from "../graph/knowledge-graph.ts";
-import { isPlainObject, setOwn } from "../graph/merge-patch.ts";
+import { isPlainObject } from "../graph/merge-patch.ts";
 import {
   type GraphEdge,
   type GraphNode,
@@ -10,7 +10,9 @@ import {
   nullProto,
   type Pattern,
 } from "../graph/types.ts";
+import { canonicalRecord } from "../integrity/canonical-json.ts";
 import { sha256HexSync } from "../integrity/sha256.ts";
+import { isAnyDocument, isAnyEdge, isAnyNode } from "./record-shapes.ts";
 import { anyDocumentSchema, anyEdgeSchema, anyNodeSchema, patternSchema } from "./schemas.ts";
 
 /** Which of the accepted formats a document was in (SPEC section 4). */
@@ -96,8 +98,8 @@ function detectFormat(doc: JsonObject): DocumentFormat {
  */
 export function readDocument(raw: unknown, options: DocumentReadOptions): ReadDocument {
   const { file, now } = options;
-  const envelope = anyDocumentSchema.safeParse(raw);
-  if (!envelope.success || !isPlainObject(raw)) {
+  if (!isAnyDocument(raw)) {
+    const envelope = anyDocumentSchema.safeParse(raw);
     fail("not a graph document", file, "(document)", envelope.success ? undefined : envelope.error.issues);
   }
   const doc = raw as JsonObject;
@@ -122,11 +124,10 @@ export function readDocument(raw: unknown, options: DocumentReadOptions): ReadDo
   for (const key of Object.keys(rawNodes)) {
     graph.loadNode(normalizeNode(key, rawNodes[key], file, now));
   }
-  const usedEdgeIds = new Set<string>();
   const rawEdges = (doc.edges ?? []) as unknown[];
+  const isTaken = (id: string) => graph.getEdge(id) !== undefined;
   for (let i = 0; i < rawEdges.length; i++) {
-    const edge = normalizeEdge(rawEdges[i], i, usedEdgeIds, file, now);
-    usedEdgeIds.add(edge.id);
+    const edge = normalizeEdge(rawEdges[i], i, isTaken, file, now);
     try {
       graph.loadEdge(edge);
     } catch (cause) {
@@ -147,45 +148,43 @@ export function readDocument(raw: unknown, options: DocumentReadOptions): ReadDo
 
 function normalizeNode(key: string, raw: unknown, file: string | undefined, now: string): GraphNode {
   const path = `nodes.${key}`;
-  const parsed = anyNodeSchema.safeParse(raw);
-  if (!parsed.success || !isPlainObject(raw))
+  if (!isAnyNode(raw)) {
+    const parsed = anyNodeSchema.safeParse(raw);
     fail("invalid node", file, path, parsed.success ? undefined : parsed.error.issues);
+  }
   if (key.length === 0 || key.length > MAX_ID_LENGTH)
     fail(`id must be 1-${MAX_ID_LENGTH} characters`, file, path);
   if (raw.id !== undefined && raw.id !== key)
     fail(`id ${JSON.stringify(raw.id)} differs from its key`, file, path);
-  const node: JsonObject = {};
-  for (const field of Object.keys(raw)) {
-    if (!DERIVED_NODE_FIELDS.includes(field)) setOwn(node, field, raw[field]);
-  }
-  node.id = key;
-  if (node.data === undefined) node.data = {};
   const created = (raw.created_at ?? raw.created ?? now) as string;
-  node.created_at = created;
-  node.updated_at = (raw.updated_at ?? raw.modified ?? created) as string;
-  return node as GraphNode;
+  const fields = {
+    id: key,
+    data: raw.data ?? {},
+    created_at: created,
+    updated_at: (raw.updated_at ?? raw.modified ?? created) as string,
+  };
+  // Stored in canonical key order: every later snapshot then serialises it natively.
+  return canonicalRecord(raw, fields, DERIVED_NODE_FIELDS) as GraphNode;
 }
 
 function normalizeEdge(
   raw: unknown,
   index: number,
-  used: Set<string>,
+  isTaken: (id: string) => boolean,
   file: string | undefined,
   now: string,
 ): GraphEdge {
   const path = `edges[${index}]`;
-  const parsed = anyEdgeSchema.safeParse(raw);
-  if (!parsed.success || !isPlainObject(raw))
+  if (!isAnyEdge(raw)) {
+    const parsed = anyEdgeSchema.safeParse(raw);
     fail("invalid edge", file, path, parsed.success ? undefined : parsed.error.issues);
-  const edge: JsonObject = {};
-  for (const field of Object.keys(raw)) setOwn(edge, field, raw[field]);
-  if (edge.id === undefined)
-    edge.id = deterministicEdgeId(raw.from as string, raw.to as string, raw.type as string, (id) =>
-      used.has(id),
-    );
-  if (edge.strength === undefined) edge.strength = 1;
-  edge.created_at = (raw.created_at ?? raw.created ?? now) as string;
-  return edge as GraphEdge;
+  }
+  const fields = {
+    id: raw.id ?? deterministicEdgeId(raw.from as string, raw.to as string, raw.type as string, isTaken),
+    strength: raw.strength ?? 1,
+    created_at: (raw.created_at ?? raw.created ?? now) as string,
+  };
+  return canonicalRecord(raw, fields) as GraphEdge;
 }
 
 /**

@@ -45,7 +45,7 @@ import {
   readPendingRecoveries,
   recordRecovery,
 } from "./recovery-report.ts";
-import { writeSnapshotTo } from "./snapshot-io.ts";
+import { copyStored, writeSnapshotTo } from "./snapshot-io.ts";
 import { GRAPH_KEY, JOURNAL_KEY, SEED_KEY } from "./storage-keys.ts";
 import { assertTimestampId } from "./timestamp-ids.ts";
 import { type IntegrityReport, verifyStorage, withRecoveries } from "./verify-storage.ts";
@@ -207,8 +207,10 @@ export class GraphStore extends GraphMutations implements GraphService {
       } else if (finish.kind === "seed") {
         // graph.json first: a crash before the seed file is written leaves a storage that
         // opens normally, while seeded_graph.json without graph.json always means damage.
+        // Nothing has changed the graph since (no writer has the store yet), so the seed file
+        // is the same document: copied, not serialised a second time.
         await this.#compactLocked(true);
-        await writeSnapshotTo(this.storage, SEED_KEY, captureSnapshot(this.#graph), this.#hasher);
+        await copyStored(this.storage, GRAPH_KEY, SEED_KEY);
         this.#emit({ type: "seeded", nodes: this.#graph.nodeCount, edges: this.#graph.edgeCount });
       } else if (finish.kind === "compact") {
         await this.#compactLocked(true);

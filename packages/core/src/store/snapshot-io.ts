@@ -38,6 +38,22 @@ export async function writeSnapshotTo(
 }
 
 /**
+ * Copies the stored bytes of `from` to `to` (a put like any other: crash-safe on the fs
+ * adapter), streaming when the adapter can. Cheaper than serialising the same snapshot again.
+ */
+export async function copyStored(storage: StorageAdapter, from: string, to: string): Promise<void> {
+  if (storage.getStream && storage.putStream) {
+    const stream = await storage.getStream(from);
+    if (!stream) throw new Error(`copyStored: ${from} is missing`);
+    await storage.putStream(to, stream);
+    return;
+  }
+  const stored = await storage.get(from);
+  if (!stored) throw new Error(`copyStored: ${from} is missing`);
+  await storage.put(to, stored.body);
+}
+
+/**
  * Reads and verifies a stored graph document. Our line layout is streamed (no whole-file
  * buffer or string); any other layout (pretty-printed, Python, seed) is read whole.
  * `null` when nothing is stored. Damage is an `IntegrityError` naming `key`.
