@@ -125,6 +125,21 @@ describe("GET /api/changes as an SSE stream", () => {
     expect((await http(server.url, "GET", "/api/graph/stats")).status).toBe(200);
   });
 
+  it("an idle stream gets heartbeats, and still delivers the next change after them", async () => {
+    const server = await startServer({
+      storageDir: await makeTempDir("dawsos-feed-"),
+      env: { DAWSOS_FEED_HEARTBEAT_MS: "100" },
+    });
+    const stream = await openSse(server.url, "/api/changes");
+    const deadline = Date.now() + 10_000;
+    while (stream.comments < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(stream.comments).toBeGreaterThanOrEqual(2);
+    const written = await http(server.url, "PATCH", "/api/nodes/AAPL", { body: { data: { price: 1 } } });
+    expect(written.status).toBe(200);
+    await stream.until((events) => events.some((e) => e.event === "change"));
+    stream.destroy();
+  });
+
   it("caps concurrent subscribers with the error envelope", async () => {
     const server = await startServer({
       storageDir: await makeTempDir("dawsos-feed-"),

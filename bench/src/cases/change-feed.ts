@@ -142,17 +142,15 @@ async function writeToEvent(store: GraphStore, ids: readonly string[], subscribe
 
 /** Acknowledged putNode/s of 64 writers for THROUGHPUT_MS, with `subscribers` reading along. */
 async function writers(store: GraphStore, ids: readonly string[], subscribers: number): Promise<number> {
-  let stop = false;
-  const readers = Array.from({ length: subscribers }, () => {
-    const sub = store.changes.subscribe();
-    return (async () => {
-      while (!stop) {
-        const records = sub.take(1000);
-        if (records === "resync") throw new Error("a bench subscriber fell behind (resync)");
-        if (records.length === 0) await Promise.race([sub.wait(), new Promise((r) => setTimeout(r, 50))]);
-      }
-      sub.close();
-    })();
+  // Each reader takes what is there, then waits for the next wake-up, like the SSE route; it
+  // stops when its subscription is closed (a closed subscription's wait resolves at once).
+  const subs = Array.from({ length: subscribers }, () => store.changes.subscribe());
+  const readers = subs.map(async (sub) => {
+    while (!sub.closed) {
+      const records = sub.take(1000);
+      if (records === "resync") throw new Error("a bench subscriber fell behind (resync)");
+      if (records.length === 0) await sub.wait();
+    }
   });
   let acked = 0;
   const until = now() + THROUGHPUT_MS;
@@ -166,7 +164,7 @@ async function writers(store: GraphStore, ids: readonly string[], subscribers: n
     }),
   );
   const elapsed = now() - t0;
-  stop = true;
+  for (const sub of subs) sub.close();
   await Promise.all(readers);
   return (acked / elapsed) * 1000;
 }

@@ -125,45 +125,62 @@ function lastEventId(c: Context): number | undefined {
 
 /**
  * Sends the subscription's records as they come: `id: <seq>`, `event: change`, the item as
- * data; a comment line as heartbeat after `heartbeatMs` of silence; `event: resync` (and the
- * end of the stream) when the subscriber fell behind. Ends when the client goes away or the
- * feed closes its subscriptions.
+ * data; a comment line as heartbeat once a whole `heartbeatMs` tick passed without an event
+ * (so after 1–2 ticks of silence); `event: resync` (and the end of the stream) when the
+ * subscriber fell behind. Ends when the client goes away or the feed closes its subscriptions.
+ *
+ * One interval timer per stream, not a timer per wait: a busy feed wakes every stream once
+ * per commit, and arming and clearing a timeout at each wake-up was most of what 100 streams
+ * cost the writers.
  */
 async function pump(stream: SSEStreamingApi, sub: ChangeSubscription, heartbeatMs: number): Promise<void> {
-  for (;;) {
-    if (stream.aborted) return;
-    const batch = sub.take(STREAM_BATCH);
-    if (batch === "resync") {
-      await stream.writeSSE({
-        event: "resync",
-        data: JSON.stringify({ reason: "this subscriber fell behind: reload the graph, then resubscribe" }),
-      });
-      return;
+  let sent = false;
+  let heartbeatDue = false;
+  let wakeForHeartbeat: (() => void) | null = null;
+  const ticker = setInterval(() => {
+    if (!sent) {
+      heartbeatDue = true;
+      wakeForHeartbeat?.();
     }
-    if (batch.length === 0) {
-      if (sub.closed) return;
-      if (!(await wakeOrTimeout(sub, heartbeatMs)) && !stream.aborted) await stream.write(": heartbeat\n\n");
-      continue;
+    sent = false;
+  }, heartbeatMs);
+  try {
+    for (;;) {
+      if (stream.aborted) return;
+      const batch = sub.take(STREAM_BATCH);
+      if (batch === "resync") {
+        await stream.writeSSE({
+          event: "resync",
+          data: JSON.stringify({ reason: "this subscriber fell behind: reload the graph, then resubscribe" }),
+        });
+        return;
+      }
+      if (batch.length === 0) {
+        if (sub.closed) return;
+        if (heartbeatDue) {
+          heartbeatDue = false;
+          await stream.write(": heartbeat\n\n");
+          continue;
+        }
+        await new Promise<void>((resolve) => {
+          wakeForHeartbeat = resolve;
+          sub.wait().then(resolve);
+        });
+        wakeForHeartbeat = null;
+        continue;
+      }
+      sent = true;
+      for (const record of batch) {
+        // Behind already: what is left of this batch would only delay the `resync`.
+        if (sub.overflowed || stream.aborted) break;
+        await stream.writeSSE(event(record));
+      }
     }
-    for (const record of batch) {
-      // Behind already: what is left of this batch would only delay the `resync`.
-      if (sub.overflowed || stream.aborted) break;
-      await stream.writeSSE(event(record));
-    }
+  } finally {
+    clearInterval(ticker);
   }
 }
 
 function event(record: ChangeRecord) {
   return { id: String(record.seq), event: "change", data: JSON.stringify(toItem(record)) };
-}
-
-/** `true` when the subscription woke (a record, or closed), `false` after `ms` of silence. */
-function wakeOrTimeout(sub: ChangeSubscription, ms: number): Promise<boolean> {
-  return new Promise<boolean>((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    sub.wait().then(() => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
 }
