@@ -242,7 +242,11 @@ export class JournalWriter {
     /** Size of the group just written (0: none yet, or we already waited for it to rejoin). */
     let lastGroup = 0;
     try {
-      while (this.#pending.length > 0) {
+      // After a group of concurrent writers, the loop stays for their resubmissions even when
+      // none has arrived yet: they come back a few microtasks later than this loop resumes, and
+      // a loop that had already exited would be restarted by the first one alone — a group of
+      // one, a whole fsync for one record, before the others.
+      while (this.#pending.length > 0 || lastGroup > 1) {
         if (this.#readerWaiting) {
           // Readers woken by the last group run now, before the next group touches memory.
           this.#readerWaiting = false;
