@@ -32,6 +32,8 @@ export class ChangeLog implements ChangeFeed {
   /** The seq of the newest record (or `floor` when none). */
   #head: number;
   readonly #subscribers = new Set<Subscriber>();
+  #parsedRecord: ChangeRecord | null = null;
+  #parsedAt = 0;
 
   /** An empty log at `seq` (history starts here). */
   constructor(seq: number, options: { retention?: Partial<ChangeRetention>; now?: () => number } = {}) {
@@ -122,7 +124,7 @@ export class ChangeLog implements ChangeFeed {
     const oldest = this.#now() - maxAgeMs;
     while (this.size > 0) {
       const first = this.#records[this.#start]!;
-      if (this.size <= maxRecords && !(Date.parse(first.at) < oldest)) break;
+      if (this.size <= maxRecords && !(this.#timeOf(first) < oldest)) break;
       this.#floor = first.seq;
       this.#start++;
       this.#dropped++;
@@ -132,6 +134,15 @@ export class ChangeLog implements ChangeFeed {
       this.#records = this.#records.slice(this.#start);
       this.#start = 0;
     }
+  }
+
+  /** `Date.parse(record.at)`, remembered for the oldest record: every append checks its age. */
+  #timeOf(record: ChangeRecord): number {
+    if (record !== this.#parsedRecord) {
+      this.#parsedRecord = record;
+      this.#parsedAt = Date.parse(record.at);
+    }
+    return this.#parsedAt;
   }
 
   /** Index (into `#records`) of the first retained record with `seq > since`. */

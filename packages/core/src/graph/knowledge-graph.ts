@@ -90,6 +90,11 @@ export class KnowledgeGraph {
 
   /** Replaces a node by a new version of itself (same id): only the type index moves. */
   #swapNode(previous: GraphNode, next: GraphNode): void {
+    if (previous.type === next.type) {
+      // The usual update: same id, same type — the type index already holds it.
+      this.#nodes.set(next.id, next);
+      return;
+    }
     this.#removeFromType(previous);
     this.#attachNode(next);
   }

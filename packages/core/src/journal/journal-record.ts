@@ -1,6 +1,6 @@
 import type { ChangeAudit } from "../changes/change-source.ts";
 import type { Change } from "../graph/changes.ts";
-import { createSha256, type HasherFactory } from "../integrity/sha256.ts";
+import { createSha256, digestHexWith, type HasherFactory } from "../integrity/sha256.ts";
 
 /**
  * One line of `graph.journal`: the change records of one commit, the graph `seq` after them,
@@ -61,9 +61,7 @@ export function checksummedLine(body: string, hasherFactory: HasherFactory = cre
 }
 
 function digest(text: string, hasherFactory: HasherFactory): string {
-  const hasher = hasherFactory();
-  hasher.update(text);
-  return hasher.digestHex();
+  return digestHexWith(hasherFactory, text);
 }
 
 export type RecordProblem = "malformed" | "checksum_mismatch";

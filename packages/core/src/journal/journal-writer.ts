@@ -33,7 +33,7 @@ interface Pending {
 interface Prepared extends Pending {
   line: string;
   undo: Undo;
-  acknowledged?: () => void;
+  acknowledged: (() => void) | undefined;
 }
 
 export interface JournalWriterOptions {
@@ -287,7 +287,14 @@ export class JournalWriter {
           if (prepared === null) p.resolve();
           else {
             if (group.length === 0) this.#inFlight = inFlight;
-            group.push({ ...p, ...prepared });
+            group.push({
+              prepare: p.prepare,
+              resolve: p.resolve,
+              reject: p.reject,
+              line: prepared.line,
+              undo: prepared.undo,
+              acknowledged: prepared.acknowledged,
+            });
           }
         }
         if (group.length === 0) continue;

@@ -117,6 +117,8 @@ export type StoreEvent =
 export class GraphStore extends GraphMutations implements GraphService {
   readonly storage: StorageAdapter;
   readonly #clock: Clock;
+  #lastStampMs = Number.NaN;
+  #lastStamp = "";
   readonly #hasher: HasherFactory;
   readonly #options: GraphStoreOptions;
   readonly #archive: GraphArchive;
@@ -275,7 +277,14 @@ export class GraphStore extends GraphMutations implements GraphService {
   }
 
   #now(): string {
-    return this.#clock.now().toISOString();
+    // Every commit stamps one or two timestamps: formatting one costs more than the rest of a
+    // small commit's bookkeeping, and under load many commits share a millisecond.
+    const ms = this.#clock.now().getTime();
+    if (ms !== this.#lastStampMs) {
+      this.#lastStampMs = ms;
+      this.#lastStamp = new Date(ms).toISOString();
+    }
+    return this.#lastStamp;
   }
 
   #emit(event: StoreEvent): void {
@@ -315,7 +324,7 @@ export class GraphStore extends GraphMutations implements GraphService {
       out.value = read(graph, graph.seq);
       const record: ChangeRecord = { seq: graph.seq, from, at, source: audit.source, changes };
       if (audit.actor !== undefined) record.actor = audit.actor;
-      return { ...prepared, acknowledged: () => this.#changes.append(record) };
+      return { line: prepared.line, undo: prepared.undo, acknowledged: () => this.#changes.append(record) };
     });
     return out.value as T;
   }
