@@ -51,7 +51,7 @@ export function createDataServices(config: ServerConfig, opened: OpenedStore): D
     ? startSchedule(
         config.schedule,
         () => {
-          running = workflows.run("morning_briefing").then((run) => {
+          running = workflows.run("morning_briefing", { trigger: "schedule" }).then((run) => {
             line(process.stdout, {
               event: "workflow_run",
               workflow: run.workflow,

@@ -92,13 +92,20 @@ export function registerBuiltinWorkflows(engine: WorkflowEngine, deps: BuiltinWo
 interface GraphAccess {
   store: AnyGraphService;
   reader: GraphReader;
-  /** Recorded with every write: `workflow:<name>` of the run. */
-  audit?: { source: ChangeSource };
+  /** Recorded with every write: `workflow:<name>` of the run, or `cron` (scheduled). */
+  audit?: { source: ChangeSource; actor?: string };
 }
 
-/** The access of one run: its writes are recorded as `workflow:<name>`. */
+/**
+ * The access of one run: its writes are recorded as `workflow:<name>`, or, for a run the
+ * schedule started, as `cron` with the workflow as its actor (`workflow:<name>`).
+ */
 function withSource(graph: GraphAccess, context: ActionContext): GraphAccess {
-  return { ...graph, audit: { source: `workflow:${context.workflow}` } };
+  const workflow = `workflow:${context.workflow}` as const;
+  return {
+    ...graph,
+    audit: context.trigger === "schedule" ? { source: "cron", actor: workflow } : { source: workflow },
+  };
 }
 
 /** Every node of a listing (`type` filter or none), page by page, kept when `keep` says so. */

@@ -69,7 +69,12 @@ export interface ActionContext {
   step: number;
   /** The records of the steps before this one in the same run. */
   previous: readonly WorkflowStepRecord[];
+  /** What started the run: a request (the default) or a schedule (`"schedule"`). */
+  trigger: WorkflowTrigger;
 }
+
+/** What started a run: a caller (API, CLI) or the server's schedule (recorded as `cron`). */
+export type WorkflowTrigger = "request" | "schedule";
 
 /** An action: does its work and returns a JSON object for the step's `result`. */
 export type ActionHandler = (params: JsonObject, context: ActionContext) => Promise<JsonObject> | JsonObject;
@@ -179,7 +184,7 @@ export class WorkflowEngine {
    * Runs a workflow and resolves with its record once the record is in the history.
    * `NotFoundError` for an unknown name; a failing step never rejects — it is in the record.
    */
-  async run(name: string): Promise<WorkflowRunRecord> {
+  async run(name: string, options: { trigger?: WorkflowTrigger } = {}): Promise<WorkflowRunRecord> {
     const workflow = this.#workflows.get(name);
     if (!workflow) throw new NotFoundError(`no workflow ${JSON.stringify(name.slice(0, 80))}`);
     const runId = this.#runId();
@@ -203,6 +208,7 @@ export class WorkflowEngine {
           runId,
           step: index + 1,
           previous: [...steps],
+          trigger: options.trigger ?? "request",
         });
         result = { ...output, status: "completed" };
         completedAny = true;
