@@ -1,4 +1,3 @@
-import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import Sigma from "sigma";
 import type { EdgeAttrs, GraphModel, NodeAttrs } from "./graph-model.ts";
@@ -23,8 +22,6 @@ export interface GraphCanvasProps {
    * already fits, and zooming in would hide the neighbours that were just added.
    */
   zoomOnSelect?: boolean;
-  /** Shown over the canvas (the neighbourhood view's "search to start" while it is empty). */
-  overlay?: ComponentChildren;
 }
 
 /**
@@ -41,7 +38,6 @@ export function GraphCanvas({
   onSelect,
   grown = 0,
   zoomOnSelect = true,
-  overlay,
 }: GraphCanvasProps) {
   const container = useRef<HTMLElement>(null);
   const sigmaRef = useRef<Sigma<NodeAttrs, EdgeAttrs> | null>(null);
@@ -138,7 +134,6 @@ export function GraphCanvas({
   return (
     <div class="graph-canvas-wrap">
       <section ref={container} class="graph-canvas" data-testid="graph-canvas" aria-label="Knowledge graph" />
-      {overlay && <div class="graph-overlay">{overlay}</div>}
       <div class="graph-controls">
         <button
           type="button"
