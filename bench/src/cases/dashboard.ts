@@ -85,6 +85,12 @@ export async function run(ctx: BenchContext): Promise<CaseResult> {
       `Chromium ${browser.version()}; ${LOADS} cold loads per row; load average at the start ${os.loadavg()[0]!.toFixed(2)}`,
     );
     for (const nodes of SIZES) results.push(await measureSize(nodes, browser, ctx, notes));
+    notes.push(
+      "In the full view, sigma ready → painted is sigma drawing its first frames: WebGL in software " +
+        "(headless Chromium with --disable-gpu) on the same 2 cores as the server and the bench, and the " +
+        "ForceAtlas2 layout already running in its worker. The neighbourhood view creates no WebGL canvas " +
+        "until a node is chosen.",
+    );
   } finally {
     await browser.close();
   }
