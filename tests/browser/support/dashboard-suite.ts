@@ -387,11 +387,19 @@ export function runDashboardSuite(name: string, startTarget: () => Promise<Dashb
           .toBe(`Showing 0 of ${total} nodes — search for a node to start.`);
         expect(new URL(page.url()).hash).toBe("#/graph");
 
+        // The data view reads a page of nodes instead of the whole document.
+        await page.getByRole("tab", { name: "Data" }).click();
+        await expect
+          .poll(() => page.getByTestId("data-sample-note").textContent(), WAIT)
+          .toContain(`This graph has ${total} nodes: the rows below come from the first ${total} of them.`);
+        await page.getByTestId("indicators").waitFor(WAIT);
+
         // The whole document was never asked for; what was asked for is the statistics and the
         // neighbourhoods.
         expect(asked).not.toContain("/api/graph");
         expect(asked).toContain("/api/graph/stats");
         expect(asked).toContain(`/api/nodes/${hub}/neighbors`);
+        expect(asked).toContain("/api/nodes");
       } finally {
         page.off("request", onRequest);
       }
