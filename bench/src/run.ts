@@ -8,6 +8,7 @@
  *   BENCH_HUGE=1               also the 1M-node / 3M-edge group (minutes, several GiB of RAM)
  *   BENCH_HUGE_NODES=1000000   its size
  *   BENCH_ONLY=open,traversal  run only these groups (ids as in RESULTS.md)
+ *   BENCH_DASHBOARD_SIZES=1000,5000,100000  node counts of the dashboard group (headless Chromium)
  *   BENCH_DIR=/path            working directory (default bench/.data/run-<pid>; it must be a
  *                              real disk — on tmpfs fsync costs nothing)
  *   BENCH_RESULTS=/path        where to write the results (default bench/RESULTS.md)
@@ -20,6 +21,7 @@ import * as cache from "./cases/cache.ts";
 import * as changeFeed from "./cases/change-feed.ts";
 import * as compaction from "./cases/compaction.ts";
 import * as concurrentWriters from "./cases/concurrent-writers.ts";
+import * as dashboard from "./cases/dashboard.ts";
 import * as durableUpdate from "./cases/durable-update.ts";
 import * as edge from "./cases/edge.ts";
 import * as http from "./cases/http.ts";
@@ -41,6 +43,7 @@ const ORDER = [
   cache.group.id,
   changeFeed.group.id,
   edge.group.id,
+  dashboard.group.id,
   hugeGraph.group.id,
 ];
 
@@ -185,6 +188,26 @@ async function main(): Promise<void> {
     } catch (err) {
       result.notes.push(`**failed**: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
       log(`edge failed: ${err instanceof Error ? err.stack : String(err)}`);
+    }
+    const [l1, l5] = os.loadavg();
+    result.notes.push(
+      `ran ${fmtMs(now() - t0)}; load average when done ${l1!.toFixed(2)} (1 min), ${l5!.toFixed(2)} (5 min) on ${os.cpus().length} cores`,
+    );
+    collectGarbage();
+  }
+
+  // Its own sizes (1k, 5k and 100k, BENCH_DASHBOARD_SIZES): runs once, in headless Chromium.
+  if (wanted(dashboard.group.id)) {
+    const result = resultOf(dashboard.group);
+    result.measuredWith = `headless Chromium, sizes ${process.env.BENCH_DASHBOARD_SIZES ?? "1000,5000,100000"}`;
+    const t0 = now();
+    try {
+      const { rows, notes } = await dashboard.run(ctx);
+      result.rows.push(...rows);
+      result.notes.push(...notes);
+    } catch (err) {
+      result.notes.push(`**failed**: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
+      log(`dashboard failed: ${err instanceof Error ? err.stack : String(err)}`);
     }
     const [l1, l5] = os.loadavg();
     result.notes.push(

@@ -1,9 +1,11 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { getJson, onUnauthorized } from "./api/client.ts";
 import { readToken, writeToken } from "./api/token-store.ts";
-import type { GraphDocument, GraphNode, Health } from "./api/types.ts";
+import type { GraphNode, Health } from "./api/types.ts";
 import { buildGraphModel, type GraphModel, graphLabel } from "./graph/graph-model.ts";
+import { loadGraphSource } from "./graph/graph-source.ts";
 import { GraphTab } from "./graph/graph-tab.tsx";
+import { NeighbourhoodTab } from "./graph/neighbourhood-tab.tsx";
 import { type TabId, useHashRoute } from "./hash-route.ts";
 import { useRequest } from "./hooks/use-request.ts";
 import { ServerInfo } from "./ui/server-info.tsx";
@@ -13,11 +15,13 @@ import { TokenDialog } from "./ui/token-dialog.tsx";
 import { MarketDataView } from "./views/data-view.tsx";
 import { OperationsView } from "./views/operations-view.tsx";
 import { PatternsView } from "./views/patterns-view.tsx";
+import { SampledDataView } from "./views/sampled-data-view.tsx";
 import { WorkflowsView } from "./views/workflows-view.tsx";
 
 /**
- * The dashboard: one `GET /api/graph` feeds the graph view and the data view; every other view
- * asks the API for what it shows when it is opened. A 401 anywhere opens the token dialog; once
+ * The dashboard: one `GET /api/graph` feeds the graph view and the data view (a graph over the
+ * full-graph limit is never downloaded: the graph tab shows neighbourhoods, the data view a
+ * page of nodes); every other view asks the API for what it shows when it is opened. A 401 anywhere opens the token dialog; once
  * a token is entered everything is asked again.
  */
 export function App() {
@@ -31,11 +35,11 @@ export function App() {
 
   const [healthEpoch, setHealthEpoch] = useState(0);
   const [health] = useRequest((signal) => getJson<Health>("/health", signal), [graphEpoch, healthEpoch]);
-  const [graphState, reloadGraph] = useRequest(
-    (signal) => getJson<GraphDocument>("/api/graph", signal),
-    [authEpoch, graphEpoch],
-  );
-  const doc = graphState.data;
+  // The whole document for a graph within the full-graph limit, else only its statistics.
+  const [graphState, reloadGraph] = useRequest(loadGraphSource, [authEpoch, graphEpoch]);
+  const source = graphState.data;
+  const doc = source?.kind === "full" ? source.doc : undefined;
+  const large = source?.kind === "neighbourhood" ? source : undefined;
   const previous = useRef<GraphModel | null>(null);
   const model = useMemo(() => {
     const next = doc ? buildGraphModel(doc, previous.current?.graph) : null;
@@ -102,7 +106,18 @@ export function App() {
           hidden={route.tab !== "graph"}
           class="panel-graph"
         >
-          {model ? (
+          {large ? (
+            <NeighbourhoodTab
+              stats={large.stats}
+              limit={large.limit}
+              cap={large.cap}
+              batch={large.batch}
+              selected={route.node}
+              visible={route.tab === "graph"}
+              onSelect={selectNode}
+              onNodeSaved={nodeSaved}
+            />
+          ) : model ? (
             <GraphTab
               model={model}
               selected={route.node}
@@ -128,6 +143,8 @@ export function App() {
             {route.tab === "data" &&
               (doc ? (
                 <MarketDataView doc={doc} onOpenNode={(id) => selectNode(id)} />
+              ) : large ? (
+                <SampledDataView total={large.stats.total_nodes} onOpenNode={(id) => selectNode(id)} />
               ) : graphState.status === "error" ? (
                 <ErrorNotice error={graphState.error} onRetry={reloadGraph} />
               ) : (

@@ -48,7 +48,11 @@ process.once("exit", () => {
   for (const child of live) child.kill("SIGKILL");
 });
 
-/** `node apps/node-server/dist/server.js` on a free loopback port over a temporary storage dir. */
+/**
+ * `node apps/node-server/dist/server.js` on a free loopback port over a temporary storage dir
+ * (seeded by the server with the investment framework), or over `storageDir` when given (the
+ * browser benchmark's seeded 100k-node graph; the caller owns it and removes it).
+ */
 export class DashboardServer {
   baseUrl = "";
   #output = "";
@@ -59,7 +63,9 @@ export class DashboardServer {
     readonly exited: Promise<number | null>,
   ) {}
 
-  static async start(options: { token?: string; startTimeoutMs?: number } = {}): Promise<DashboardServer> {
+  static async start(
+    options: { token?: string; startTimeoutMs?: number; storageDir?: string } = {},
+  ): Promise<DashboardServer> {
     const rootDir = await mkdtemp(join(tmpdir(), "dawsos-dashboard-"));
     const env: NodeJS.ProcessEnv = {};
     for (const [key, value] of Object.entries(process.env)) {
@@ -69,7 +75,7 @@ export class DashboardServer {
     Object.assign(env, {
       PORT: "0",
       HOST: "127.0.0.1",
-      DAWSOS_STORAGE_DIR: join(rootDir, "storage"),
+      DAWSOS_STORAGE_DIR: options.storageDir ?? join(rootDir, "storage"),
       ...(options.token ? { DAWSOS_API_TOKEN: options.token } : {}),
     });
     const child = spawn(process.execPath, [SERVER_JS], {

@@ -3,7 +3,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Browser, Page } from "playwright-core";
+import type { Browser, Page, Request } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { inkRatio } from "./canvas-ink.ts";
 import { launchChromium } from "./chromium.ts";
@@ -292,6 +292,122 @@ export function runDashboardSuite(name: string, startTarget: () => Promise<Dashb
         await tab.close();
         await framing.close();
       }
+    });
+
+    it("shows a graph over the full-graph limit as neighbourhoods, and never downloads it whole", async () => {
+      // The seed graph (57 nodes) over a limit of 10 stands in for a 100k-node graph over 5,000.
+      const limit = 10;
+      const total = (await api<{ total_nodes: number }>("/api/graph/stats")).body.total_nodes;
+      expect(total).toBeGreaterThan(limit);
+      const neighbours = async (id: string) =>
+        (
+          await api<{ nodes: { id: string }[] }>(
+            `/api/nodes/${encodeURIComponent(id)}/neighbors?direction=both&depth=1`,
+          )
+        ).body.nodes.map((n) => n.id);
+      const asked: string[] = [];
+      const onRequest = (request: Request) => {
+        const { pathname } = new URL(request.url());
+        if (pathname.startsWith("/api/")) asked.push(pathname);
+      };
+      page.on("request", onRequest);
+      try {
+        await page.goto(new URL(`?full_graph_limit=${limit}#/graph`, running().baseUrl).href);
+        const view = page.locator('[data-view="neighbourhood"]');
+        await view.waitFor(WAIT);
+        const note = page.getByTestId("neighbourhood-note");
+        await expect
+          .poll(() => note.textContent(), WAIT)
+          .toBe(`Showing 0 of ${total} nodes — search for a node to start.`);
+        expect(await page.getByTestId("node-count").textContent()).toContain(`${total} nodes`);
+        // Nothing to draw yet: a hint, and no WebGL canvas.
+        await page.getByTestId("graph-empty").waitFor(WAIT);
+        expect(await page.getByTestId("graph-canvas").count()).toBe(0);
+
+        // Search and choose: the node and its neighbours, and the note says how many of all.
+        const search = page.getByTestId("search-input");
+        await search.fill("apple");
+        await page.getByTestId("search-results").getByRole("option", { name: /AAPL/ }).waitFor(WAIT);
+        await search.press("Enter");
+        await expect.poll(() => page.getByTestId("node-title").textContent(), WAIT).toBe("AAPL");
+        const first = await neighbours("AAPL");
+        const shown = new Set(["AAPL", ...first]);
+        await expect.poll(() => view.getAttribute("data-shown"), WAIT).toBe(String(shown.size));
+        await expect
+          .poll(() => note.textContent(), WAIT)
+          .toBe(`Showing ${shown.size} of ${total} nodes — search or expand.`);
+        await expect
+          .poll(() => page.getByTestId("neighbourhood-selected").textContent(), WAIT)
+          .toContain(`all ${first.length} neighbours are shown`);
+
+        // Expand: opening a neighbour (here from the node panel's list) adds its neighbours.
+        const counted = await Promise.all(first.map(async (id) => ({ id, next: await neighbours(id) })));
+        const { id: next, next: second } = counted.reduce((a, b) =>
+          b.next.filter((n) => !shown.has(n)).length > a.next.filter((n) => !shown.has(n)).length ? b : a,
+        );
+        expect(second.some((n) => !shown.has(n))).toBe(true);
+        await page.getByTestId("neighbours").getByRole("button", { name: next, exact: true }).click();
+        await expect.poll(() => page.getByTestId("node-title").textContent(), WAIT).toBe(next);
+        for (const id of second) shown.add(id);
+        await expect.poll(() => view.getAttribute("data-shown"), WAIT).toBe(String(shown.size));
+        await expect
+          .poll(() => note.textContent(), WAIT)
+          .toBe(`Showing ${shown.size} of ${total} nodes — search or expand.`);
+        // Drawn: once the layout has settled, the canvas shows the nodes.
+        await page.getByTestId("layout-toggle").filter({ hasText: "Run layout" }).waitFor(WAIT);
+        expect(await inkRatio(page, page.getByTestId("graph-canvas"))).toBeGreaterThan(0.005);
+        const slug = name.replace(/[^a-z0-9]+/gi, "-").replace(/^-|-$/g, "");
+        await page.screenshot({ path: join(ARTIFACTS, `dashboard-neighbourhood-${slug}.png`) });
+
+        // The address opens a node with its neighbours too; the cap and the batch hold the view
+        // back and say so; "show more" adds the next batch until the view is full.
+        const hub = "ECONOMIC_REGIME";
+        const hubDegree = (await neighbours(hub)).length;
+        expect(hubDegree).toBeGreaterThan(3);
+        await page.goto(
+          new URL(
+            `?full_graph_limit=${limit}&neighbourhood_cap=4&neighbourhood_batch=2#/graph/${hub}`,
+            running().baseUrl,
+          ).href,
+        );
+        await expect.poll(() => view.getAttribute("data-shown"), WAIT).toBe("3");
+        const selectedNote = page.getByTestId("neighbourhood-selected");
+        await expect
+          .poll(() => selectedNote.textContent(), WAIT)
+          .toContain(`2 of its ${hubDegree} neighbours shown`);
+        await selectedNote.getByRole("button", { name: "Show 1 more" }).click();
+        await expect.poll(() => view.getAttribute("data-shown"), WAIT).toBe("4");
+        await page.getByTestId("neighbourhood-full").waitFor(WAIT);
+        expect(await page.getByTestId("expand-more").isDisabled()).toBe(true);
+        expect(await note.textContent()).toBe(`Showing 4 of ${total} nodes — search or expand.`);
+
+        await page.getByTestId("clear-view").click();
+        await expect
+          .poll(() => note.textContent(), WAIT)
+          .toBe(`Showing 0 of ${total} nodes — search for a node to start.`);
+        expect(new URL(page.url()).hash).toBe("#/graph");
+
+        // The data view reads a page of nodes instead of the whole document.
+        await page.getByRole("tab", { name: "Data" }).click();
+        await expect
+          .poll(() => page.getByTestId("data-sample-note").textContent(), WAIT)
+          .toContain(`This graph has ${total} nodes: the rows below come from the first ${total} of them.`);
+        await page.getByTestId("indicators").waitFor(WAIT);
+
+        // The whole document was never asked for; what was asked for is the statistics and the
+        // neighbourhoods.
+        expect(asked).not.toContain("/api/graph");
+        expect(asked).toContain("/api/graph/stats");
+        expect(asked).toContain(`/api/nodes/${hub}/neighbors`);
+        expect(asked).toContain("/api/nodes");
+      } finally {
+        page.off("request", onRequest);
+      }
+      // Within the limit (the default) the same graph is drawn whole again.
+      await page.goto(running().baseUrl);
+      await page
+        .locator('[data-view="full"] [data-testid="graph-canvas"][data-rendered="true"]')
+        .waitFor(WAIT);
     });
 
     it("asked nothing of any other origin and threw no page errors", () => {

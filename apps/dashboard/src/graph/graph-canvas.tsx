@@ -12,6 +12,16 @@ export interface GraphCanvasProps {
   highlight: ReadonlySet<string> | null;
   visible: boolean;
   onSelect: (id: string | null) => void;
+  /**
+   * The neighbourhood view grows its graph in place: each new value means "nodes were added",
+   * so the reducers' neighbour set is recomputed and the layout runs again.
+   */
+  grown?: number;
+  /**
+   * Zoom onto a node when it is selected (default). In a 100-node neighbourhood the whole view
+   * already fits, and zooming in would hide the neighbours that were just added.
+   */
+  zoomOnSelect?: boolean;
 }
 
 /**
@@ -26,6 +36,8 @@ export function GraphCanvas({
   highlight,
   visible,
   onSelect,
+  grown = 0,
+  zoomOnSelect = true,
 }: GraphCanvasProps) {
   const container = useRef<HTMLElement>(null);
   const sigmaRef = useRef<Sigma<NodeAttrs, EdgeAttrs> | null>(null);
@@ -89,17 +101,21 @@ export function GraphCanvas({
     if (selected && graph.hasNode(selected)) graph.forEachNeighbor(selected, (n) => neighbours.add(n));
     view.current = { hiddenTypes, selected, neighbours, highlight };
     sigmaRef.current?.refresh({ skipIndexation: true });
-  }, [model, hiddenTypes, selected, highlight]);
+  }, [model, hiddenTypes, selected, highlight, grown]);
+
+  useEffect(() => {
+    if (grown > 0) layoutRef.current?.restart();
+  }, [grown]);
 
   // Bring the selected node into view.
   useEffect(() => {
     const sigma = sigmaRef.current;
-    if (!sigma || !selected) return;
+    if (!sigma || !selected || !zoomOnSelect) return;
     const display = sigma.getNodeDisplayData(selected);
     if (!display) return;
     const camera = sigma.getCamera();
     camera.animate({ x: display.x, y: display.y, ratio: Math.min(camera.ratio, 0.5) }, { duration: 400 });
-  }, [selected]);
+  }, [selected, zoomOnSelect]);
 
   // A tab that was hidden has no size: measure again when it is shown.
   useEffect(() => {

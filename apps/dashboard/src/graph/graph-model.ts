@@ -1,5 +1,5 @@
 import { MultiDirectedGraph } from "graphology";
-import type { GraphDocument, GraphNode } from "../api/types.ts";
+import type { GraphDocument, GraphEdge, GraphNode } from "../api/types.ts";
 import { typeColors } from "./type-colors.ts";
 
 /** sigma reserves `type` for its render program, so the DawsOS type is `kind`. */
@@ -32,12 +32,18 @@ export interface GraphModel {
 }
 
 /** Edges fade as they multiply, so a dense graph still shows its nodes. */
-const edgeColor = (edges: number) =>
+export const edgeColor = (edges: number) =>
   edges > 20_000
     ? "rgba(100, 116, 139, 0.25)"
     : edges > 2_000
       ? "rgba(100, 116, 139, 0.4)"
       : "rgba(100, 116, 139, 0.7)";
+
+/** An edge as drawn: as wide as its strength, which is also its ForceAtlas2 weight. */
+export function edgeAttrs(edge: Pick<GraphEdge, "type" | "strength">, color: string): EdgeAttrs {
+  const strength = typeof edge.strength === "number" ? edge.strength : 0.5;
+  return { size: 0.5 + strength * 2.5, color, weight: Math.max(strength, 0.01), kind: edge.type };
+}
 
 /** A node's name, else its symbol, else its id. */
 export function nodeLabel(node: Pick<GraphNode, "id" | "data">): string {
@@ -64,7 +70,7 @@ export function buildGraphModel(doc: GraphDocument, previous?: ViewGraph): Graph
   const nodes = Object.values(doc.nodes);
   const counts = new Map<string, number>();
   for (const node of nodes) counts.set(node.type, (counts.get(node.type) ?? 0) + 1);
-  const typeCounts = new Map([...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)));
+  const typeCounts = byFrequency(counts);
   const colors = typeColors(typeCounts);
 
   const graph: ViewGraph = new MultiDirectedGraph<NodeAttrs, EdgeAttrs>({ allowSelfLoops: true });
@@ -89,13 +95,7 @@ export function buildGraphModel(doc: GraphDocument, previous?: ViewGraph): Graph
   const color = edgeColor(doc.edges.length);
   for (const edge of doc.edges) {
     if (!graph.hasNode(edge.from) || !graph.hasNode(edge.to) || graph.hasEdge(edge.id)) continue;
-    const strength = typeof edge.strength === "number" ? edge.strength : 0.5;
-    graph.addDirectedEdgeWithKey(edge.id, edge.from, edge.to, {
-      size: 0.5 + strength * 2.5,
-      color,
-      weight: Math.max(strength, 0.01),
-      kind: edge.type,
-    });
+    graph.addDirectedEdgeWithKey(edge.id, edge.from, edge.to, edgeAttrs(edge, color));
   }
   const small = graph.order < 2_000;
   graph.forEachNode((id) => {
@@ -108,6 +108,11 @@ export function buildGraphModel(doc: GraphDocument, previous?: ViewGraph): Graph
   });
   performance.mark("dawsos:graph-built");
   return { graph, typeCounts, colors, positioned: nodes.length > 0 && kept >= nodes.length * 0.9 };
+}
+
+/** Type counts, most frequent first (ties by name): the order of the type filter and the palette. */
+export function byFrequency(counts: Iterable<[string, number]>): Map<string, number> {
+  return new Map([...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)));
 }
 
 function typeCentres(
@@ -130,7 +135,7 @@ function typeCentres(
 }
 
 /** mulberry32 seeded with the FNV-1a hash of `key`. */
-function seededRandom(key: string): () => number {
+export function seededRandom(key: string): () => number {
   let seed = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) {
     seed ^= key.charCodeAt(i);

@@ -4,6 +4,7 @@ import { NodePanel } from "../node/node-panel.tsx";
 import { formatCount } from "../util/format.ts";
 import { GraphCanvas } from "./graph-canvas.tsx";
 import type { GraphModel } from "./graph-model.ts";
+import { markGraphPainted } from "./paint-mark.ts";
 import { SearchBox } from "./search-box.tsx";
 import { TypeFilter } from "./type-filter.tsx";
 
@@ -24,6 +25,8 @@ export function GraphTab({
   const [hiddenTypes, setHiddenTypes] = useState<ReadonlySet<string>>(() => new Set());
   const [highlight, setHighlight] = useState<ReadonlySet<string> | null>(null);
   useEffect(() => setHighlight(null), [selected]);
+  // The canvas's own effect (it creates sigma) has run before this one: the graph is drawn.
+  useEffect(() => markGraphPainted("full"), []);
 
   const visibleCount = useMemo(() => {
     let count = 0;
@@ -33,7 +36,7 @@ export function GraphTab({
 
   const { graph } = model;
   return (
-    <div class="graph-tab">
+    <div class="graph-tab" data-view="full">
       <div class="graph-sidebar">
         <SearchBox onOpen={onSelect} />
         <p class="graph-count" data-testid="node-count">

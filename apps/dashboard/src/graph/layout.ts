@@ -11,7 +11,6 @@ export type LayoutStatus = "running" | "stopped";
  * user can stop it early or run it again from where it is.
  */
 export class LayoutRunner {
-  readonly budgetMs: number;
   #graph: ViewGraph;
   #worker: Worker | null = null;
   #running = false;
@@ -20,7 +19,11 @@ export class LayoutRunner {
   constructor(graph: ViewGraph, onStatus: (status: LayoutStatus) => void) {
     this.#graph = graph;
     this.#onStatus = onStatus;
-    this.budgetMs = Math.min(10_000, 2_000 + graph.order * 0.4);
+  }
+
+  /** Read when a run starts: the neighbourhood view's graph grows between runs. */
+  get budgetMs(): number {
+    return Math.min(10_000, 2_000 + this.#graph.order * 0.4);
   }
 
   get running(): boolean {
@@ -59,6 +62,16 @@ export class LayoutRunner {
     this.#worker?.postMessage(message);
   }
 
+  /**
+   * A fresh run over the graph as it is now. The old worker is terminated rather than stopped: a
+   * stopped one still sends its last positions, in the old node order, after nodes were added.
+   */
+  restart(): void {
+    this.kill();
+    this.#onStatus("stopped");
+    this.start();
+  }
+
   kill(): void {
     this.#worker?.terminate();
     this.#worker = null;
@@ -69,16 +82,22 @@ export class LayoutRunner {
     const worker = new Worker(new URL("./fa2-worker.ts", import.meta.url), { type: "module" });
     worker.onmessage = (event: MessageEvent<FromWorker>) => {
       const { positions, done } = event.data;
-      let j = 0;
-      this.#graph.updateEachNodeAttributes(
-        (_node, attrs) => {
-          attrs.x = positions[j]!;
-          attrs.y = positions[j + 1]!;
-          j += 2;
-          return attrs;
-        },
-        { attributes: ["x", "y"] },
-      );
+      // A message from a worker that was killed since (the neighbourhood view kills the run
+      // before it adds nodes), or positions for another node set: applying them by index would
+      // put nodes in the wrong places.
+      if (worker !== this.#worker) return;
+      if (positions.length === this.#graph.order * 2) {
+        let j = 0;
+        this.#graph.updateEachNodeAttributes(
+          (_node, attrs) => {
+            attrs.x = positions[j]!;
+            attrs.y = positions[j + 1]!;
+            j += 2;
+            return attrs;
+          },
+          { attributes: ["x", "y"] },
+        );
+      }
       if (done) {
         this.#running = false;
         this.#onStatus("stopped");
