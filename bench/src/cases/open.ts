@@ -154,6 +154,15 @@ export async function run(fx: Fixture, ctx: BenchContext): Promise<CaseResult> {
     `${fx.size}: an open store holds ${Math.round(bytesPerNode).toLocaleString("en-US")} bytes of heap per node ` +
       "(heap after GC with the store open minus before, ÷ nodes; edges and indexes included)",
   );
+  if (seedRatio > 3) {
+    notes.push(
+      `${fx.size}: what bounds seeding (CPU profile at 100k): building the indexed graph from the parsed ` +
+        "document (node and adjacency indexes, checks, the seed's derived edge ids) is about 40%; one canonical " +
+        "serialisation of graph.json and the fdatasync of it and of seeded_graph.json (a byte copy) about 35%; " +
+        "garbage collection of the ~1 GiB heap that holds the input, the graph and the text about 20%. " +
+        "JSON.parse of the seed text, the peer, builds only the input objects",
+    );
+  }
   rows.push(
     ratioRow(`GraphStore.open, graph.json + ${CHANGES} changes after it`, withJournal, parse),
     statsRow("JSON.parse(readFileSync(graph.json))", fx.size, parse, { vsPeer: "—" }),
