@@ -5,7 +5,7 @@ import type { StorageAdapter } from "./adapter.ts";
  * A view of `storage` that counts every byte read through it (`get` bodies, `getStream` chunks
  * as they arrive) and passes everything else straight through. Code that reads through the view
  * reports progress without knowing it: `verify` checks all it checks over one view, a restore
- * reads a backup over another.
+ * reads a backup over another. `close` is left out: the view owns nothing of its own.
  */
 export function meterReads(storage: StorageAdapter, count: ProgressCount): StorageAdapter {
   const view: StorageAdapter = {
