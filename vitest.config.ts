@@ -21,6 +21,10 @@ export default defineConfig({
       },
       {
         extends: true,
+        test: { name: "node-server", include: ["apps/node-server/src/**/*.test.ts"] },
+      },
+      {
+        extends: true,
         test: {
           name: "e2e",
           include: ["tests/**/*.test.ts"],

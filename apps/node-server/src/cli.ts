@@ -1,20 +1,16 @@
 #!/usr/bin/env node
 import { existsSync } from "node:fs";
-import { readFile, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
-import {
-  assertTimestampId,
-  captureSnapshot,
-  DawsosError,
-  documentText,
-  type JsonObject,
-  LockHeldError,
-} from "@dawsos/core";
+import { assertTimestampId, DawsosError, type JsonObject, LockHeldError } from "@dawsos/core";
 import { backupInventory } from "@dawsos/core/store";
 import { Command, CommanderError } from "commander";
 import { say, tolerateClosedOutput, writeOut } from "./cli-output.ts";
-import { readChangeRetention, readLockWaitMs } from "./config.ts";
+import { readChangeRetention, readLockWaitMs, readProgressMode } from "./config.ts";
+import { exportedDocument } from "./exported-document.ts";
 import { type OpenedStore, openStore } from "./open-store.ts";
+import { ProgressDisplay, showsProgress } from "./progress-display.ts";
+import { readDocumentFile } from "./read-document-file.ts";
 import { VERSION } from "./version.ts";
 
 tolerateClosedOutput();
@@ -29,13 +25,29 @@ const program = new Command()
   .description("Operate a DawsOS storage directory")
   .version(VERSION)
   .option("--dir <dir>", "storage directory (default: $DAWSOS_STORAGE_DIR or ./storage)")
+  .option("--no-progress", "no progress bars (they are drawn only when stderr is a terminal)")
   .showHelpAfterError()
   .exitOverride();
 
 const cwd = process.env.INIT_CWD ?? process.cwd();
 const dir = () =>
   resolve(cwd, program.opts<{ dir?: string }>().dir ?? process.env.DAWSOS_STORAGE_DIR ?? "storage");
-const progress = (line: string) => process.stderr.write(`… ${line}\n`);
+
+/**
+ * stderr while a command works: its notes, and progress bars when stderr is a terminal (see
+ * progress-display.ts). Made on first use, once the options are parsed; a bad
+ * `DAWSOS_PROGRESS` fails the command like any other bad setting.
+ */
+let stderrDisplay: ProgressDisplay | undefined;
+function display(): ProgressDisplay {
+  if (!stderrDisplay) {
+    const wanted = program.opts<{ progress: boolean }>().progress;
+    const mode = wanted ? readProgressMode(process.env) : "never";
+    stderrDisplay = new ProgressDisplay(process.stderr, showsProgress(mode, process.stderr, process.env));
+  }
+  return stderrDisplay;
+}
+const progress = (line: string) => display().note(line);
 const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
 
 async function withStore<T>(
@@ -51,19 +63,26 @@ async function withStore<T>(
   // Only writers wait for the lock, so only they read (and validate) DAWSOS_LOCK_WAIT_MS.
   const lockWaitMs = write ? readLockWaitMs(process.env) : undefined;
   progress(`opening ${dir()}${write ? " (taking the writer lock)" : " (read-only)"}`);
-  const opened = await openStore(dir(), {
-    write,
-    onEvent: (e) => progress(`${e.type}`),
-    lockWaitMs,
-    onLockWait: (wait) => progress(wait.message),
-    // Every change made here is recorded as `cli`; compaction keeps what the server keeps.
-    source: "cli",
-    changeRetention: readChangeRetention(process.env),
-  });
   try {
-    return await fn(opened);
+    const opened = await openStore(dir(), {
+      write,
+      onEvent: (e) => progress(`${e.type}`),
+      onProgress: display().update,
+      lockWaitMs,
+      onLockWait: (wait) => progress(wait.message),
+      // Every change made here is recorded as `cli`; compaction keeps what the server keeps.
+      source: "cli",
+      changeRetention: readChangeRetention(process.env),
+    });
+    try {
+      return await fn(opened);
+    } finally {
+      await opened.close();
+    }
   } finally {
-    await opened.close();
+    // Before any result is printed, and on failure too: a bar's redraw timer would keep the
+    // process alive.
+    display().stop();
   }
 }
 
@@ -167,7 +186,9 @@ program
   .action(async (file: string) => {
     const path = resolve(cwd, file);
     progress(`reading ${path} (${mib((await stat(path)).size)})`);
-    const document = JSON.parse(await readFile(path, "utf8"));
+    const text = await readDocumentFile(path, display().update);
+    display().stop(); // before JSON.parse holds the event loop: the bar shows the read as done
+    const document = JSON.parse(text);
     progress("validating and backing up the current graph");
     const stats = await withStore(true, ({ store }) => store.replaceGraph(document));
     say(`imported ${stats.total_nodes} nodes, ${stats.total_edges} edges, ${stats.total_patterns} patterns`);
@@ -212,11 +233,18 @@ program
   .option("--out <file>", "output file (default: stdout)")
   .action(async (options: { out?: string }) => {
     const file = options.out === undefined ? undefined : resolve(cwd, options.out);
-    await withStore(false, ({ store }) => writeOut(documentText(captureSnapshot(store.graph)), file));
+    // No bar when the document itself goes to the terminal: the two would mix on one screen.
+    const onProgress = file === undefined && process.stdout.isTTY ? undefined : display().update;
+    await withStore(false, ({ store }) =>
+      writeOut(exportedDocument(store.graph, `writing ${options.out ?? "stdout"}`, onProgress), file),
+    );
     if (options.out) progress(`wrote ${options.out}`);
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {
+  // A step that failed midway leaves its bar running: end it, so the message starts a line of
+  // its own and the bar's redraw timer cannot keep the process alive.
+  stderrDisplay?.stop();
   if (err instanceof CommanderError) {
     process.exitCode = err.exitCode === 0 ? 0 : 2;
     return;

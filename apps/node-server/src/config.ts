@@ -204,6 +204,15 @@ export function readLockWaitMs(env: NodeJS.ProcessEnv): number {
   return parseEnv(z.object({ DAWSOS_LOCK_WAIT_MS: lockWaitMs() }), env).DAWSOS_LOCK_WAIT_MS;
 }
 
+/**
+ * `DAWSOS_PROGRESS`, for the CLI: `auto` (the default) draws progress bars only on a terminal,
+ * `always` draws them anywhere (plain lines every 2 s when not a terminal), `never` draws none.
+ */
+export function readProgressMode(env: NodeJS.ProcessEnv): "auto" | "always" | "never" {
+  const schema = z.object({ DAWSOS_PROGRESS: z.enum(["auto", "always", "never"]).default("auto") });
+  return parseEnv(schema, env).DAWSOS_PROGRESS;
+}
+
 /** Empty variables count as unset (`PORT= pnpm start`); a problem names its variable. */
 function parseEnv<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv): z.output<T> {
   const clean = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));

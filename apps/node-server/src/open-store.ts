@@ -1,5 +1,11 @@
 import { readFile } from "node:fs/promises";
-import { type ChangeRetention, type ChangeSource, GraphStore, type StoreEvent } from "@dawsos/core";
+import {
+  type ChangeRetention,
+  type ChangeSource,
+  GraphStore,
+  type OnProgress,
+  type StoreEvent,
+} from "@dawsos/core";
 import { FsStorage, type LockWait, nodeSha256 } from "@dawsos/storage-fs";
 
 export interface OpenedStore {
@@ -34,6 +40,8 @@ export async function openStore(
     write: boolean;
     seedFile?: string | undefined;
     onEvent?: (e: StoreEvent) => void;
+    /** Progress of the long steps (the CLI's bars); see `GraphStoreOptions.onProgress`. */
+    onProgress?: OnProgress;
     /** Default `LOCK_WAIT_MS` (10 s). */
     lockWaitMs?: number;
     onLockWait?: (wait: LockWait) => void;
@@ -63,6 +71,7 @@ export async function openStore(
       source: options.source,
       changeRetention: options.changeRetention,
       onEvent: options.onEvent ?? logEvent,
+      onProgress: options.onProgress,
     });
     return {
       storage,

@@ -54,4 +54,5 @@ export { KnowledgeGraphReader } from "./store/knowledge-graph-reader.ts";
 export { assertTimestampId, TIMESTAMP_ID } from "./store/timestamp-ids.ts";
 export type { FileCheck, IntegrityReport } from "./store/verify-storage.ts";
 export { type Clock, ManualClock, systemClock } from "./util/clock.ts";
+export type { OnProgress, Progress } from "./util/progress.ts";
 export * from "./workflows/index.ts";

@@ -1,4 +1,5 @@
 export * from "./check-document.ts";
+export * from "./counted-snapshot.ts";
 export * from "./document-records.ts";
 export * from "./line-reader.ts";
 export * from "./read-document.ts";

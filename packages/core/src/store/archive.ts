@@ -3,7 +3,9 @@ import { storedChecksum } from "../format/trailer.ts";
 import type { KnowledgeGraph } from "../graph/knowledge-graph.ts";
 import type { HasherFactory } from "../integrity/sha256.ts";
 import { concatBytes, type StorageAdapter } from "../storage/adapter.ts";
+import { meterReads } from "../storage/metered-reads.ts";
 import type { Clock } from "../util/clock.ts";
+import { IGNORE_PROGRESS, type OnProgress, type ProgressCount, progressStep } from "../util/progress.ts";
 import { type ArchivedDocument, openBackupDocument, openVersionDocument } from "./archived-document.ts";
 import {
   type BackupFile,
@@ -51,6 +53,12 @@ export interface ArchiveOptions {
    */
   sharedWriters?: boolean;
   onEvent?: (event: ArchiveEvent) => void;
+  /**
+   * Reports the long steps: `backing up` (bytes copied into a new backup), `checking
+   * backups/<id>/` (bytes hashed against its manifest) and `reading <key>` (a version's or
+   * backup's graph being loaded).
+   */
+  onProgress?: OnProgress;
 }
 
 /**
@@ -101,6 +109,14 @@ export class GraphArchive {
     this.#options.onEvent?.(event);
   }
 
+  /** The storage, counting what is read through it as `step` when progress is reported. */
+  #meteredReads(step: string, total: number | undefined): StorageAdapter {
+    const onProgress = this.#options.onProgress;
+    return onProgress
+      ? meterReads(this.#storage, progressStep(onProgress, step, "bytes", total))
+      : this.#storage;
+  }
+
   // ---------------------------------------------------------------- ids
 
   /**
@@ -111,6 +127,7 @@ export class GraphArchive {
     existing: readonly string[],
     key: (id: string) => string,
     first: DocumentSource,
+    count?: ProgressCount,
   ): Promise<{ id: string; size: number; sha256: string }> {
     const at = this.#options.clock.now();
     if ("chunks" in first && this.#options.sharedWriters) {
@@ -122,12 +139,12 @@ export class GraphArchive {
     if (!this.#options.sharedWriters) {
       const id = nextTimestampId(at, taken);
       this.#lastIssued = id;
-      return { id, ...(await this.#write(key(id), first, false)) };
+      return { id, ...(await this.#write(key(id), first, false, count)) };
     }
     for (let i = 0; i < MAX_ID_CLAIMS; i++) {
       const id = nextTimestampId(at, taken);
       try {
-        const written = await this.#write(key(id), first, true);
+        const written = await this.#write(key(id), first, true, count);
         this.#lastIssued = id;
         return { id, ...written };
       } catch (err) {
@@ -138,16 +155,17 @@ export class GraphArchive {
     throw new ConflictError(`could not claim an id for ${key("<id>")}`);
   }
 
-  /** Writes a document; returns its size and the SHA-256 of its bytes. */
+  /** Writes a document; returns its size and the SHA-256 of its bytes. `count` gets the bytes written. */
   async #write(
     target: string,
     source: DocumentSource,
     createOnly: boolean,
+    count: ProgressCount = IGNORE_PROGRESS,
   ): Promise<{ size: number; sha256: string }> {
     if ("chunks" in source) {
       if (createOnly || !this.#storage.putStream) {
         const bytes = await collect(source.chunks);
-        return this.#write(target, { bytes, checksum: source.checksum }, createOnly);
+        return this.#write(target, { bytes, checksum: source.checksum }, createOnly, count);
       }
       const hasher = this.#options.hasher();
       let size = 0;
@@ -157,6 +175,7 @@ export class GraphArchive {
           hasher.update(chunk);
           size += chunk.length;
           yield chunk;
+          count(chunk.length);
         }
       }
       await this.#storage.putStream(target, counted());
@@ -164,12 +183,13 @@ export class GraphArchive {
     }
     if ("bytes" in source) {
       await this.#storage.put(target, source.bytes, createOnly ? { ifNoneMatch: "*" } : {});
+      count(source.bytes.length);
       return { size: source.bytes.length, sha256: hashBytes(source.bytes, this.#options.hasher) };
     }
     if (createOnly || !this.#storage.getStream || !this.#storage.putStream) {
       const stored = await this.#storage.get(source.key);
       if (!stored) throw new NotFoundError(`${source.key} does not exist`);
-      return this.#write(target, { bytes: stored.body, checksum: source.checksum }, createOnly);
+      return this.#write(target, { bytes: stored.body, checksum: source.checksum }, createOnly, count);
     }
     const hasher = this.#options.hasher();
     let size = 0;
@@ -181,6 +201,7 @@ export class GraphArchive {
         hasher.update(next.value);
         size += next.value.length;
         yield next.value;
+        count(next.value.length);
       }
     }
     try {
@@ -250,6 +271,7 @@ export class GraphArchive {
     const loaded = await readSnapshotFrom(this.#storage, versionKey(id), {
       hasher: this.#options.hasher,
       now,
+      onProgress: this.#options.onProgress,
     });
     if (!loaded) throw new NotFoundError(`version ${id} does not exist`);
     return loaded.graph;
@@ -277,10 +299,14 @@ export class GraphArchive {
     seq: number,
     protect: readonly string[] = [],
   ): Promise<BackupInfo> {
+    const count = this.#options.onProgress
+      ? progressStep(this.#options.onProgress, "backing up", "bytes", await this.#backupSize(graph))
+      : IGNORE_PROGRESS;
     const { id, size, sha256 } = await this.#claim(
       await this.#allIds(),
       (candidate) => `${backupPrefix(candidate)}${GRAPH_KEY}`,
       graph,
+      count,
     );
     const prefix = backupPrefix(id);
     const files: BackupFile[] = [{ name: GRAPH_KEY, size, checksum: sha256 }];
@@ -289,6 +315,7 @@ export class GraphArchive {
       const stored = await this.#storage.get(key);
       if (!stored) continue;
       await this.#storage.put(`${prefix}${key}`, stored.body);
+      count(stored.body.length);
       files.push({
         name: key,
         size: stored.body.length,
@@ -307,6 +334,22 @@ export class GraphArchive {
       this.#emit({ type: "backup_deleted", id: old, reason: "retention" });
     }
     return manifest;
+  }
+
+  /**
+   * The bytes a backup of `graph` copies, from one listing (the graph and the state files), or
+   * `undefined` when the graph's size is not known before it is produced.
+   */
+  async #backupSize(graph: DocumentSource): Promise<number | undefined> {
+    const listing = await this.#storage.list("");
+    const graphSize =
+      "bytes" in graph
+        ? graph.bytes.length
+        : "key" in graph
+          ? listing.find((o) => o.key === graph.key)?.size
+          : undefined;
+    if (graphSize === undefined) return undefined;
+    return listing.reduce((sum, o) => (isBackedUpFile(o.key) ? sum + o.size : sum), graphSize);
   }
 
   /** Complete backups, newest first. A manifest that cannot be read is left out (see `verify`). */
@@ -330,12 +373,18 @@ export class GraphArchive {
   async readBackup(id: string, now: string): Promise<{ manifest: BackupManifest; graph: KnowledgeGraph }> {
     assertTimestampId(id, "backup");
     const manifest = await readManifest(this.#storage, id);
-    await verifyBackupFiles(this.#storage, manifest, this.#options.hasher);
+    const listed = manifest.files.reduce((sum, f) => sum + (Number.isSafeInteger(f.size) ? f.size : 0), 0);
+    await verifyBackupFiles(
+      this.#meteredReads(`checking ${backupPrefix(id)}`, listed),
+      manifest,
+      this.#options.hasher,
+    );
     const loaded = manifest.files.some((f) => f.name === GRAPH_KEY)
       ? await readSnapshotFrom(this.#storage, `${backupPrefix(id)}${GRAPH_KEY}`, {
           hasher: this.#options.hasher,
           now,
           allowUnchecksummed: true,
+          onProgress: this.#options.onProgress,
         })
       : null;
     if (!loaded) {

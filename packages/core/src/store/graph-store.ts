@@ -22,6 +22,7 @@ import type { StorageAdapter } from "../storage/adapter.ts";
 import { assertGraphStorage } from "../storage/graph-capabilities.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
 import { Mutex } from "../util/mutex.ts";
+import type { OnProgress } from "../util/progress.ts";
 import { type ArchiveEvent, GraphArchive } from "./archive.ts";
 import type {
   AuditOptions,
@@ -81,6 +82,12 @@ export interface GraphStoreOptions {
   changeRetention?: Partial<ChangeRetention>;
   /** Structured events: seeding, migration, recovery, compaction, backups. */
   onEvent?: (event: StoreEvent) => void;
+  /**
+   * Progress of the long steps, measured as they run: reading `graph.json` on open, writing
+   * it (compaction, replace, restore), backing up, checking and reading a backup or version,
+   * verifying. For a display such as the CLI's progress bar; the server passes none.
+   */
+  onProgress?: OnProgress;
 }
 
 export type StoreEvent =
@@ -161,6 +168,7 @@ export class GraphStore extends GraphMutations implements GraphService {
       versionRetention: options.versionRetention,
       backupRetention: options.backupRetention,
       onEvent: (event) => this.#emit(event),
+      onProgress: options.onProgress,
     });
   }
 
@@ -176,6 +184,7 @@ export class GraphStore extends GraphMutations implements GraphService {
       readOnly,
       seed: options.seed,
       emit: (event) => options.onEvent?.(event),
+      onProgress: options.onProgress,
     });
     let store: GraphStore | null = null;
     const writer = readOnly
@@ -291,6 +300,14 @@ export class GraphStore extends GraphMutations implements GraphService {
     this.#options.onEvent?.(event);
   }
 
+  /** Progress of writing `graph` as a snapshot: its entries, of which there are this many. */
+  #writeProgress(graph: KnowledgeGraph): { onProgress?: OnProgress; records: number } {
+    return {
+      onProgress: this.#options.onProgress,
+      records: graph.nodeCount + graph.edgeCount + graph.patternCount,
+    };
+  }
+
   /** The journal, or `ReadOnlyError`/closed: every write starts here. */
   #journal(): JournalWriter {
     if (!this.#writer) throw new ReadOnlyError();
@@ -381,14 +398,15 @@ export class GraphStore extends GraphMutations implements GraphService {
       return { checksum: this.#checksum, seq: this.#graph.seq };
     }
     const started = Date.now();
-    const snapshot = await this.#withBarrier(async () => {
+    const { snapshot, progress } = await this.#withBarrier(async () => {
       await writer.sync();
       writer.mark();
-      return captureSnapshot(this.#graph);
+      // Counted with the snapshot: writers may change the graph while it is written.
+      return { snapshot: captureSnapshot(this.#graph), progress: this.#writeProgress(this.#graph) };
     });
     let written: { checksum: string };
     try {
-      written = await writeSnapshotTo(this.storage, GRAPH_KEY, snapshot, this.#hasher);
+      written = await writeSnapshotTo(this.storage, GRAPH_KEY, snapshot, this.#hasher, progress);
     } catch (err) {
       writer.takeMarked();
       throw err;
@@ -508,6 +526,7 @@ export class GraphStore extends GraphMutations implements GraphService {
         GRAPH_KEY,
         captureSnapshot(graph),
         this.#hasher,
+        this.#writeProgress(graph),
       );
       this.#graph = graph;
       this.#checksum = checksum;
@@ -588,7 +607,11 @@ export class GraphStore extends GraphMutations implements GraphService {
    * plus the recoveries no operator has acknowledged yet.
    */
   async verify(): Promise<IntegrityReport> {
-    const report = await verifyStorage(this.storage, { hasher: this.#hasher, now: this.#now() });
+    const report = await verifyStorage(this.storage, {
+      hasher: this.#hasher,
+      now: this.#now(),
+      onProgress: this.#options.onProgress,
+    });
     const pending = await readPendingRecoveries(this.storage);
     // A read-only open recovers in memory only: its report is not stored, but it is just as real.
     const own = this.#recovery;

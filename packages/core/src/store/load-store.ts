@@ -6,6 +6,7 @@ import type { JournalRecord } from "../journal/journal-record.ts";
 import { scanJournal } from "../journal/read-journal.ts";
 import { investmentFrameworkSeed } from "../seed/investment-framework.ts";
 import type { StorageAdapter } from "../storage/adapter.ts";
+import type { OnProgress } from "../util/progress.ts";
 import { listBackupIds } from "./backup-files.ts";
 import type { RecoveryReport } from "./recovery-report.ts";
 import { findRecoverySource } from "./recovery-source.ts";
@@ -25,6 +26,8 @@ export interface LoadOptions {
   /** Document for an empty storage (any accepted format). Default: the shipped seed. */
   seed?: unknown;
   emit: (event: LoadEvent) => void;
+  /** Reports reading `graph.json` (the long part of opening a large graph). */
+  onProgress?: OnProgress;
 }
 
 /**
@@ -68,6 +71,7 @@ export async function loadStore(storage: StorageAdapter, options: LoadOptions): 
       hasher: options.hasher,
       now,
       allowUnchecksummed: true,
+      onProgress: options.onProgress,
     });
   } catch (err) {
     if (!(err instanceof IntegrityError)) throw err;

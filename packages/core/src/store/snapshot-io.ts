@@ -1,27 +1,47 @@
+import { countedSnapshot } from "../format/counted-snapshot.ts";
 import { NOT_LINE_LAYOUT } from "../format/document-records.ts";
 import { readDocumentStream } from "../format/stream-read-document.ts";
 import { type DocumentSnapshot, documentText } from "../format/write-document.ts";
 import type { HasherFactory } from "../integrity/sha256.ts";
 import { concatBytes, type StorageAdapter } from "../storage/adapter.ts";
+import { listedSize, meterReads } from "../storage/metered-reads.ts";
+import { type OnProgress, progressStep } from "../util/progress.ts";
 import { type LoadedGraph, loadGraphBytes } from "./load-graph.ts";
 
 const encoder = new TextEncoder();
 
-/** Writes a snapshot to `key`, streaming when the adapter can; returns checksum and size. */
+/**
+ * Writes a snapshot to `key`, streaming when the adapter can; returns checksum and size. With
+ * `progress`, reports the entries written (step `writing <key>`) after each chunk; `records`
+ * is the snapshot's entry count (nodes + edges + patterns), the step's total.
+ */
 export async function writeSnapshotTo(
   storage: StorageAdapter,
   key: string,
   snapshot: DocumentSnapshot,
   hasher: HasherFactory,
+  progress?: { onProgress?: OnProgress; records: number },
 ): Promise<{ checksum: string; size: number }> {
   const result: { checksum?: string } = {};
   let size = 0;
+  let afterChunk: () => void = () => undefined;
+  if (progress?.onProgress) {
+    const counted = countedSnapshot(snapshot);
+    const count = progressStep(progress.onProgress, `writing ${key}`, "records", progress.records);
+    let reported = 0;
+    snapshot = counted.snapshot;
+    afterChunk = () => {
+      count(counted.taken() - reported);
+      reported = counted.taken();
+    };
+  }
   if (storage.putStream) {
     async function* chunks(): AsyncGenerator<Uint8Array> {
       for (const text of documentText(snapshot, hasher, result)) {
         const bytes = encoder.encode(text);
         size += bytes.length;
         yield bytes;
+        afterChunk();
       }
     }
     await storage.putStream(key, chunks());
@@ -31,6 +51,7 @@ export async function writeSnapshotTo(
       const bytes = encoder.encode(text);
       parts.push(bytes);
       size += bytes.length;
+      afterChunk();
     }
     await storage.put(key, concatBytes(parts));
   }
@@ -61,8 +82,14 @@ export async function copyStored(storage: StorageAdapter, from: string, to: stri
 export async function readSnapshotFrom(
   storage: StorageAdapter,
   key: string,
-  options: { hasher: HasherFactory; now: string; allowUnchecksummed?: boolean },
+  options: { hasher: HasherFactory; now: string; allowUnchecksummed?: boolean; onProgress?: OnProgress },
 ): Promise<(LoadedGraph & { bytes: Uint8Array | null }) | null> {
+  if (options.onProgress) {
+    // The bytes read of the file's listed size (step `reading <key>`); nothing listed, nothing to read.
+    const total = await listedSize(storage, key);
+    if (total !== undefined)
+      storage = meterReads(storage, progressStep(options.onProgress, `reading ${key}`, "bytes", total));
+  }
   if (storage.getStream) {
     const stream = await storage.getStream(key);
     if (!stream) return null;

@@ -1,4 +1,4 @@
-import { decodeSegment, listSegments } from "../changes/change-segments.ts";
+import { CHANGES_PREFIX, decodeSegment, listSegments } from "../changes/change-segments.ts";
 import { DawsosError } from "../errors/errors.ts";
 import { checkDocumentStream } from "../format/check-document.ts";
 import { NOT_LINE_LAYOUT } from "../format/document-records.ts";
@@ -6,11 +6,14 @@ import { parseJsonDocument } from "../format/read-document.ts";
 import { workflowHistorySchema } from "../format/schemas.ts";
 import { createSha256, type HasherFactory } from "../integrity/sha256.ts";
 import { scanJournal } from "../journal/read-journal.ts";
-import type { StorageAdapter } from "../storage/adapter.ts";
+import type { ListedObject, StorageAdapter } from "../storage/adapter.ts";
+import { meterReads } from "../storage/metered-reads.ts";
+import { type OnProgress, progressStep } from "../util/progress.ts";
 import { listBackupIds, readManifest, verifyBackupFiles } from "./backup-files.ts";
 import { RECOVERY_REPORTS_KEY, type RecoveryReport } from "./recovery-report.ts";
 import { readSnapshotFrom } from "./snapshot-io.ts";
 import {
+  BACKUPS_PREFIX,
   backupPrefix,
   GRAPH_KEY,
   HISTORY_KEY,
@@ -47,19 +50,23 @@ function failure(key: string, err: unknown): FileCheck {
  */
 export async function verifyStorage(
   storage: StorageAdapter,
-  options: { hasher?: HasherFactory; now: string },
+  options: { hasher?: HasherFactory; now: string; onProgress?: OnProgress },
 ): Promise<IntegrityReport> {
+  if (options.onProgress) {
+    // Every check reads through one counting view: progress is the bytes really read.
+    const total = bytesToVerify(await storage.list(""));
+    storage = meterReads(storage, progressStep(options.onProgress, "verifying", "bytes", total));
+  }
   const files: FileCheck[] = [];
   const hasher = options.hasher ?? createSha256;
   const checkGraph = graphChecker(storage, { hasher, now: options.now }, files);
-  if ((await storage.get(GRAPH_KEY)) === null) {
+  // Found or not by the check itself: no separate read of a file that may be gigabytes.
+  if (!(await checkGraph(GRAPH_KEY, true))) {
     files.push({
       key: GRAPH_KEY,
       ok: false,
       error: { code: "empty_file", message: "graph.json is missing" },
     });
-  } else {
-    await checkGraph(GRAPH_KEY, true);
   }
   const journal = await storage.get(JOURNAL_KEY);
   if (journal) files.push(checkJournal(journal.body, hasher));
@@ -68,20 +75,54 @@ export async function verifyStorage(
   return { ok: files.every((f) => f.ok), files };
 }
 
-/** Verifies one stored graph document (streamed: never the whole file as one string). */
+/**
+ * Verifies one stored graph document (streamed: never the whole file as one string). Resolves
+ * `false` when nothing is stored under the key (nothing is reported then).
+ */
 function graphChecker(
   storage: StorageAdapter,
   options: { hasher: HasherFactory; now: string },
   files: FileCheck[],
-): (key: string, allowUnchecksummed: boolean) => Promise<void> {
+): (key: string, allowUnchecksummed: boolean) => Promise<boolean> {
   return async (key, allowUnchecksummed) => {
     try {
-      if (await checkStoredGraph(storage, key, { ...options, allowUnchecksummed }))
-        files.push({ key, ok: true });
+      if (!(await checkStoredGraph(storage, key, { ...options, allowUnchecksummed }))) return false;
+      files.push({ key, ok: true });
     } catch (err) {
       files.push(failure(key, err));
     }
+    return true;
   };
+}
+
+/**
+ * What `verifyStorage` will read, in bytes, from one listing taken before it starts: the
+ * graph, journal, change segments, versions, seed and history, and every file of each complete
+ * backup — its graph twice (hashed against the manifest, then checked record by record).
+ */
+function bytesToVerify(listing: readonly ListedObject[]): number {
+  const complete = new Set<string>();
+  for (const { key } of listing) {
+    if (key.startsWith(BACKUPS_PREFIX) && key.endsWith(`/${MANIFEST_NAME}`))
+      complete.add(key.slice(0, -MANIFEST_NAME.length));
+  }
+  let total = 0;
+  for (const { key, size } of listing) {
+    if (key.startsWith(BACKUPS_PREFIX)) {
+      const prefix = key.slice(0, key.indexOf("/", BACKUPS_PREFIX.length) + 1);
+      if (complete.has(prefix)) total += key === `${prefix}${GRAPH_KEY}` ? 2 * size : size;
+    } else if (
+      key === GRAPH_KEY ||
+      key === JOURNAL_KEY ||
+      key === SEED_KEY ||
+      key === HISTORY_KEY ||
+      key.startsWith(CHANGES_PREFIX) ||
+      versionIdOf(key) !== null
+    ) {
+      total += size;
+    }
+  }
+  return total;
 }
 
 /**
