@@ -112,6 +112,7 @@ describe("ChangeStream", () => {
     const wire = new Wire();
     const h = harness([sse(wire)]);
     h.stream.start(41);
+    expect(h.stream.running).toBe(true);
     await until(() => h.stream.status.state === "connected", "connected");
     expect(h.calls[0]!.url).toBe("/api/changes?since=41");
     expect(h.calls[0]!.headers).toMatchObject({ Accept: "text/event-stream", Authorization: "Bearer t0ken" });
@@ -198,6 +199,7 @@ describe("ChangeStream", () => {
       }
       await until(() => h.resyncs.length === 1, "resync");
       expect(h.resyncs).toEqual([reason]);
+      expect(h.stream.running).toBe(false);
       await new Promise((r) => setTimeout(r, 20));
       expect(h.calls).toHaveLength(1); // no reconnect of its own
     }
@@ -224,6 +226,7 @@ describe("ChangeStream", () => {
     await new Promise((r) => setTimeout(r, 20));
     expect(a.calls).toHaveLength(1);
     expect(b.calls).toHaveLength(1);
+    expect([a.stream.running, b.stream.running]).toEqual([false, false]);
   });
 
   it("aborts a connection that stays silent past the idle timeout, and resumes", async () => {
@@ -243,6 +246,7 @@ describe("ChangeStream", () => {
     h.stream.start(1);
     await until(() => h.stream.status.state === "connected", "connected");
     h.stream.stop();
+    expect(h.stream.running).toBe(false);
     expect(h.calls[0]!.signal.aborted).toBe(true);
     expect(h.stream.status).toEqual({ state: "idle" });
     await new Promise((r) => setTimeout(r, 20));
@@ -264,5 +268,21 @@ describe("ChangeStream", () => {
     fresh.change(101);
     await until(() => h.items.length === 1, "an item");
     expect(seqs(h.items)).toEqual([101]);
+  });
+
+  it("can be started again from inside onResync (the reload answered at once)", async () => {
+    const wire = new Wire();
+    const next = new Wire();
+    let stream!: ChangeStream;
+    const h = harness([sse(wire), sse(next)], { onResync: () => stream.start(50) });
+    stream = h.stream;
+    stream.start(1);
+    await until(() => stream.status.state === "connected", "connected");
+    wire.send("event: resync\ndata: {}\n\n");
+    await until(() => h.calls.length === 2 && stream.status.state === "connected", "the second stream");
+    expect(stream.running).toBe(true);
+    expect(h.calls[1]!.url).toBe("/api/changes?since=50");
+    next.change(51);
+    await until(() => h.items.length === 1, "an item");
   });
 });

@@ -70,6 +70,7 @@ export class ChangeStream {
   #controller: AbortController | null = null;
   #wake: (() => void) | null = null;
   #status: LiveStatus = { state: "idle" };
+  #running = false;
 
   constructor(options: ChangeStreamOptions) {
     this.#options = options;
@@ -84,11 +85,21 @@ export class ChangeStream {
     return this.#status;
   }
 
+  /**
+   * Whether it is following the feed (connected, or retrying after a drop). False before
+   * `start()`, after `stop()`, and once it handed over to `onResync` or `onUnauthorized` or found
+   * no feed on the server: then only `start()` goes on.
+   */
+  get running(): boolean {
+    return this.#running;
+  }
+
   /** Follows the feed from `since` (records with a greater `seq`), dropping any current stream. */
   start(since: number): void {
     this.#halt();
     this.#cursor = since;
     const generation = this.#generation;
+    this.#running = true;
     this.#setStatus({ state: "connecting" });
     void this.#run(generation);
   }
@@ -105,6 +116,7 @@ export class ChangeStream {
   }
 
   #halt(): void {
+    this.#running = false;
     this.#generation++;
     this.#controller?.abort();
     this.#controller = null;
@@ -124,17 +136,17 @@ export class ChangeStream {
       switch (outcome.kind) {
         case "resync":
           this.#setStatus({ state: "reconnecting", reason: outcome.reason });
-          this.#generation++;
+          this.#running = false;
           this.#options.onResync(outcome.reason);
           return;
         case "unauthorized":
           this.#setStatus({ state: "offline", reason: "the server needs an API token", retrying: false });
-          this.#generation++;
+          this.#running = false;
           this.#options.onUnauthorized();
           return;
         case "unavailable":
           this.#setStatus({ state: "offline", reason: outcome.reason, retrying: false });
-          this.#generation++;
+          this.#running = false;
           return;
         case "ended":
           // It was connected: the first retry comes quickly (the server restarting, a proxy
