@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { authHeaders, notifyUnauthorized } from "../api/client.ts";
+import { authHeaders, notifyUnauthorized, onUnauthorized } from "../api/client.ts";
 import type { GraphDocument } from "../api/types.ts";
 import type { GraphModel } from "../graph/graph-model.ts";
 import { applyChangeItem } from "../live/apply-changes.ts";
@@ -101,7 +101,14 @@ export function useLiveFeed({ doc, model, onReload, onApplied }: LiveFeedOptions
   useEffect(() => {
     const online = () => stream.retryNow();
     addEventListener("online", online);
+    // The token was refused (or forgotten) anywhere: the stream must not go on with the old
+    // one. Once a token is entered the graph reloads, and the new document starts it again.
+    const stopUnauthorized = onUnauthorized(() => {
+      if (stream.running)
+        stream.stop({ state: "offline", reason: "the server needs an API token", retrying: false });
+    });
     return () => {
+      stopUnauthorized();
       removeEventListener("online", online);
       stream.stop();
       clearTimeout(reloadRetry.current.timer);

@@ -252,6 +252,10 @@ describe("ChangeStream", () => {
     await new Promise((r) => setTimeout(r, 20));
     expect(h.calls).toHaveLength(1);
     expect(h.items).toEqual([]);
+    // Stopped for a reason (a 401 elsewhere): the status says it.
+    const offline = { state: "offline", reason: "the server needs an API token", retrying: false } as const;
+    h.stream.stop(offline);
+    expect(h.stream.status).toEqual(offline);
   });
 
   it("start() again moves to another seq and drops the old stream", async () => {

@@ -29,8 +29,10 @@ export interface ChangeStreamOptions {
   fetch?: typeof fetch;
   url?: string;
   /**
-   * No byte at all for this long means a dead connection (the server sends a heartbeat every
-   * 15 s by default): abort it and reconnect. A half-open TCP connection never errors by itself.
+   * No byte at all for this long means a dead connection: abort it and reconnect (a half-open
+   * TCP connection never errors by itself). The server sends a heartbeat after one to two
+   * `DAWSOS_FEED_HEARTBEAT_MS` (15 s by default) of silence, so 60 s leaves room for a slow
+   * server; a resume costs nothing lost if it cuts a live one.
    */
   idleTimeoutMs?: number;
   /** Reconnect delays: `baseMs` doubling per failed attempt up to `maxMs`, with jitter. */
@@ -50,7 +52,7 @@ type Outcome =
 
 const DEFAULTS = {
   url: "/api/changes",
-  idleTimeoutMs: 45_000,
+  idleTimeoutMs: 60_000,
   backoff: { baseMs: 500, maxMs: 30_000 },
   offlineAfter: 3,
 };
@@ -104,10 +106,13 @@ export class ChangeStream {
     void this.#run(generation);
   }
 
-  /** Ends the stream and every retry; the cursor stays (a later `start()` decides where to go on). */
-  stop(): void {
+  /**
+   * Ends the stream and every retry; the cursor stays (a later `start()` decides where to go
+   * on). `status` says why, when it is not simply idle (the token was refused elsewhere).
+   */
+  stop(status: LiveStatus = { state: "idle" }): void {
     this.#halt();
-    this.#setStatus({ state: "idle" });
+    this.#setStatus(status);
   }
 
   /** Cuts a pending reconnect delay short (the browser says it is online again). */

@@ -49,13 +49,8 @@ export function ConflictNotice({
         <ul class="conflict-fields" data-testid="conflict-fields">
           {fields.map((f) => (
             <li key={f.key}>
-              <code>{f.key}</code>: now {f.server === undefined ? "removed" : <q>{previewValue(f.server)}</q>}
-              {f.yours !== undefined && (
-                <>
-                  {" "}
-                  · yours <q>{f.yours}</q>
-                </>
-              )}
+              <code>{f.key}</code>: now {f.server === undefined ? "removed" : `“${previewValue(f.server)}”`}
+              {f.yours !== undefined && ` · yours “${f.yours}”`}
             </li>
           ))}
         </ul>
