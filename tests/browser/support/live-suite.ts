@@ -222,6 +222,51 @@ export function runLiveDashboardCases(name: string, suite: DashboardSuite, optio
       await page.getByTestId("save-data").click();
       await expect.poll(() => page.getByTestId("save-notice").textContent(), WAIT).toContain("Saved");
       expect((await api<{ data: { value: number } }>(`/api/nodes/${PROBE}`)).body.data.value).toBe(6);
+    });
+
+    it("re-evaluates the patterns and lists another client's workflow run as they happen", async () => {
+      // A regime shift out of the current regime, on a condition over the probe (now 6).
+      const regime = await api<{ data: { current_state: string; states: string[] } }>(
+        "/api/nodes/ECONOMIC_REGIME",
+      );
+      const from = regime.body.data.current_state;
+      const to = regime.body.data.states.find((s) => s !== from)!;
+      await page.getByRole("tab", { name: "Patterns" }).click();
+      const table = page.getByTestId("patterns-table");
+      await table.waitFor(WAIT);
+      const put = await api("/api/patterns/live_shift", {
+        method: "PUT",
+        body: {
+          type: "REGIME_SHIFT",
+          description: "Live probe shift",
+          trigger_conditions: [`${PROBE} > 10`],
+          confidence: 1,
+          from_state: from,
+          to_state: to,
+        },
+      });
+      expect(put.status).toBe(201);
+      const row = table.locator("tr", { has: page.locator("strong", { hasText: /^live_shift$/ }) });
+      const triggered = row.locator(".badge", { hasText: /^triggered$/ });
+      await row.locator(".badge", { hasText: /^not triggered$/ }).waitFor(WAIT);
+      // The node its condition reads changes: evaluated again.
+      await api(`/api/nodes/${PROBE}`, { method: "PATCH", body: { data: { value: 20 } } });
+      await triggered.waitFor(WAIT);
+
+      // A run started elsewhere that changes the graph (the regime shifts) is listed.
+      await page.getByRole("tab", { name: "Workflows" }).click();
+      const runs = page
+        .getByTestId("workflow-history")
+        .locator(".history-name", { hasText: /^regime_check$/ });
+      await page.getByTestId("workflow-history").waitFor(WAIT);
+      const before = await runs.count();
+      const run = await api<{ status: string }>("/api/workflows/regime_check/run", { method: "POST" });
+      expect(run.status).toBe(200);
+      expect(
+        (await api<{ data: { current_state: string } }>("/api/nodes/ECONOMIC_REGIME")).body.data
+          .current_state,
+      ).toBe(to);
+      await expect.poll(() => runs.count(), WAIT).toBe(before + 1);
       expect(pageErrors).toEqual([]);
     });
   });
