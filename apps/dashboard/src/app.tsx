@@ -8,7 +8,7 @@ import { GraphTab } from "./graph/graph-tab.tsx";
 import { NeighbourhoodTab } from "./graph/neighbourhood-tab.tsx";
 import { type TabId, useHashRoute } from "./hash-route.ts";
 import { useDebouncedCallback } from "./hooks/use-debounced.ts";
-import { useLiveFeed } from "./hooks/use-live-feed.ts";
+import { type LiveBase, useLiveFeed } from "./hooks/use-live-feed.ts";
 import { useRequest } from "./hooks/use-request.ts";
 import { ChangeBusContext } from "./live/change-bus.ts";
 import { LiveIndicator } from "./live/live-indicator.tsx";
@@ -58,9 +58,12 @@ export function App() {
   // header's counts and seq are asked again once a burst of changes is over.
   const [, setLiveRender] = useState(0);
   const refreshHealth = useDebouncedCallback(() => setHealthEpoch((e) => e + 1), LIVE_HEALTH);
+  const liveBase = useMemo(
+    (): LiveBase | undefined => (doc ? { doc, model } : large ? { seq: large.stats.seq } : undefined),
+    [doc, model, large],
+  );
   const live = useLiveFeed({
-    doc,
-    model,
+    base: liveBase,
     onReload: reloadGraph,
     onApplied: () => {
       setLiveRender((n) => n + 1);

@@ -269,5 +269,28 @@ export function runLiveDashboardCases(name: string, suite: DashboardSuite, optio
       await expect.poll(() => runs.count(), WAIT).toBe(before + 1);
       expect(pageErrors).toEqual([]);
     });
+
+    it("keeps the neighbourhood view of a large graph live too (the feed follows on from its statistics)", async () => {
+      // The seed graph over a limit of 10 stands in for a graph too large to download.
+      const first = page;
+      await openPage(proxy!.url, `?full_graph_limit=10#/graph/${PROBE}`);
+      try {
+        const view = page.locator('[data-view="neighbourhood"]');
+        await view.waitFor(WAIT);
+        await expect.poll(() => indicator().getAttribute("data-state"), WAIT).toBe("connected");
+        await expect.poll(() => page.getByTestId("node-title").textContent(), WAIT).toBe(PROBE);
+        await expect.poll(() => view.getAttribute("data-shown"), WAIT).toBe("2"); // with LIVE_SOURCE
+
+        await api(`/api/nodes/${PROBE}`, { method: "PATCH", body: { data: { name: "Probe renamed" } } });
+        await expect.poll(() => page.locator(".panel-subtitle").textContent(), WAIT).toBe("Probe renamed");
+        expect((await api("/api/nodes/LIVE_SOURCE", { method: "DELETE" })).status).toBe(204);
+        await expect.poll(() => view.getAttribute("data-shown"), WAIT).toBe("1");
+        await expect.poll(() => page.getByTestId("influences").count(), WAIT).toBe(0);
+        expect(pageErrors).toEqual([]);
+      } finally {
+        await page.close();
+        page = first;
+      }
+    });
   });
 }

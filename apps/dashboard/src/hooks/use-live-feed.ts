@@ -6,12 +6,17 @@ import { applyChangeItem } from "../live/apply-changes.ts";
 import { ChangeBus } from "../live/change-bus.ts";
 import { ChangeStream, type LiveStatus } from "../live/change-stream.ts";
 
+/**
+ * What the page loaded: the whole document (changes apply to it, and to the graph drawn from it),
+ * or, for a graph over the full-graph limit, only the `seq` of the statistics it was loaded at
+ * (the neighbourhood view applies what concerns the nodes it shows itself). A new object is a
+ * reload: the feed follows on from its `seq`.
+ */
+export type LiveBase = { doc: GraphDocument; model: GraphModel | null } | { seq: number };
+
 export interface LiveFeedOptions {
-  /** The loaded graph document: the feed follows it from its `seq`, and changes apply to it. */
-  doc: GraphDocument | undefined;
-  /** The drawn graph built from `doc`, kept in step with it. */
-  model: GraphModel | null;
-  /** Reload the graph document: the feed cannot continue from the one loaded. */
+  base: LiveBase | undefined;
+  /** Reload the graph: the feed cannot continue from what was loaded. */
   onReload: () => void;
   /** Changes were applied to `doc` and `model`: render what depends on them again. */
   onApplied: () => void;
@@ -27,12 +32,12 @@ const RELOAD_RETRY_MS = [2_000, 5_000, 10_000, 30_000];
  * server no longer has those changes, a gap), the graph is reloaded and the feed starts again
  * from the new document's `seq`.
  */
-export function useLiveFeed({ doc, model, onReload, onApplied }: LiveFeedOptions): {
+export function useLiveFeed({ base, onReload, onApplied }: LiveFeedOptions): {
   status: LiveStatus;
   bus: ChangeBus;
 } {
   const [status, setStatus] = useState<LiveStatus>({ state: "idle" });
-  const latest = useRef({ doc, model, onReload, onApplied });
+  const latest = useRef({ base, onReload, onApplied });
   // Updated in the effect below, not here: a record that arrives between this render and that
   // effect still goes to the document the stream is following, and the effect sorts out the rest.
   latest.current.onReload = onReload;
@@ -61,9 +66,16 @@ export function useLiveFeed({ doc, model, onReload, onApplied }: LiveFeedOptions
         reload();
       },
       onItem: (item) => {
-        const { doc, model } = latest.current;
-        if (doc) {
-          const result = applyChangeItem(doc, model, item);
+        const { base } = latest.current;
+        if (base && !("doc" in base) && item.replaced) {
+          // The whole graph was replaced (an import, a restore): what is shown is gone.
+          stream.stop();
+          bus.emit({ kind: "resync" });
+          reload();
+          return;
+        }
+        if (base && "doc" in base) {
+          const result = applyChangeItem(base.doc, base.model, item);
           if (result.status === "reload") {
             stream.stop();
             bus.emit({ kind: "resync" });
@@ -84,19 +96,19 @@ export function useLiveFeed({ doc, model, onReload, onApplied }: LiveFeedOptions
     return { bus, stream };
   });
 
-  // A (re)loaded document: follow the feed from its seq unless the stream already is, at or
-  // before it. A stream ahead of the document would skip what the document lacks, so it starts
-  // again from the document's seq; records it already passed on reach the views twice, which
-  // only makes them refresh once more.
+  // A (re)load: follow the feed from its seq unless the stream already is, at or before it. A
+  // stream ahead of the document would skip what the document lacks, so it starts again from
+  // the document's seq; records it already passed on reach the views twice, which only makes
+  // them refresh once more.
   useEffect(() => {
-    latest.current.doc = doc;
-    latest.current.model = model;
-    if (!doc) return;
+    latest.current.base = base;
+    if (!base) return;
     clearTimeout(reloadRetry.current.timer);
     reloadRetry.current = { attempt: 0 };
+    const seq = "doc" in base ? base.doc.seq : base.seq;
     const cursor = stream.cursor;
-    if (!stream.running || cursor === null || cursor > doc.seq) stream.start(doc.seq);
-  }, [doc, model, stream]);
+    if (!stream.running || cursor === null || cursor > seq) stream.start(seq);
+  }, [base, stream]);
 
   useEffect(() => {
     const online = () => stream.retryNow();

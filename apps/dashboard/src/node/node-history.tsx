@@ -49,7 +49,7 @@ export function NodeHistory({ id }: { id: string }) {
     [id],
   );
   useLiveRefresh((item) => item.changes.some((c) => inNodeHistory(c, id)), reload, {
-    delayMs: 50,
+    delayMs: 16,
     maxWaitMs: 500,
   });
 

@@ -59,7 +59,7 @@ export function NodePanel({
     };
   }, [state.data]);
   useLiveRefresh((item) => item.changes.some((c) => touchesNodePanel(c, id, links)), reload, {
-    delayMs: 50,
+    delayMs: 16,
     maxWaitMs: 500,
   });
 
