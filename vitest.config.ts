@@ -25,6 +25,12 @@ export default defineConfig({
       },
       {
         extends: true,
+        // The dashboard's pure logic (SSE parsing, the live connection, applying changes): no
+        // browser needed; the browser tests are in tests/browser.
+        test: { name: "dashboard", include: ["apps/dashboard/src/**/*.test.ts"] },
+      },
+      {
+        extends: true,
         test: {
           name: "e2e",
           include: ["tests/**/*.test.ts"],

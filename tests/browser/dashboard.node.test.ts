@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { DashboardServer, ensureBuilt } from "./support/dashboard-server.ts";
 import { runDashboardSuite } from "./support/dashboard-suite.ts";
+import { runLiveDashboardCases } from "./support/live-suite.ts";
 
 /**
  * The dashboard in real Chromium against the real Node server (built by turbo, started on a free
@@ -13,6 +14,9 @@ const suite = runDashboardSuite("node server", async () => {
   const server = await DashboardServer.start({ token });
   return { baseUrl: server.baseUrl, token, output: () => server.output, stop: () => server.stop() };
 });
+
+/** Issue 14: the Node server serves the change feed, so every live case runs here. */
+runLiveDashboardCases("node server", suite, { changeFeed: true });
 
 /**
  * Node only: without `DAWSOS_API_TOKEN` (the default `pnpm start` on loopback) the Node server

@@ -1,6 +1,7 @@
 import { WranglerDev } from "../support/wrangler-dev.ts";
 import { ensureBuilt } from "./support/dashboard-server.ts";
 import { runDashboardSuite, withSlash } from "./support/dashboard-suite.ts";
+import { runLiveDashboardCases } from "./support/live-suite.ts";
 
 /**
  * The dashboard in real Chromium against the Cloudflare Worker: `wrangler dev` of apps/worker
@@ -9,7 +10,7 @@ import { runDashboardSuite, withSlash } from "./support/dashboard-suite.ts";
  * started with `--var API_TOKEN:<token>` — the Worker always requires one. The same suite runs
  * against the Node server (dashboard.node.test.ts).
  */
-runDashboardSuite("worker (wrangler dev)", async () => {
+const suite = runDashboardSuite("worker (wrangler dev)", async () => {
   // The Worker serves apps/dashboard/dist, built with the Node server (which depends on it).
   ensureBuilt();
   const worker = await WranglerDev.start();
@@ -20,3 +21,10 @@ runDashboardSuite("worker (wrangler dev)", async () => {
     stop: () => worker.dispose(),
   };
 });
+
+/**
+ * Issue 14: the Worker does not serve the change feed yet (404), so only the case that checks
+ * the dashboard says so runs. Once it does, set `changeFeed: true`: the Node server's live cases
+ * (live PATCH within 1 s, history, reconnect with Last-Event-ID, 412 conflict) then run here.
+ */
+runLiveDashboardCases("worker (wrangler dev)", suite, { changeFeed: false });

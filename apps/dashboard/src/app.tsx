@@ -7,7 +7,11 @@ import { loadGraphSource } from "./graph/graph-source.ts";
 import { GraphTab } from "./graph/graph-tab.tsx";
 import { NeighbourhoodTab } from "./graph/neighbourhood-tab.tsx";
 import { type TabId, useHashRoute } from "./hash-route.ts";
+import { useDebouncedCallback } from "./hooks/use-debounced.ts";
+import { type LiveBase, useLiveFeed } from "./hooks/use-live-feed.ts";
 import { useRequest } from "./hooks/use-request.ts";
+import { ChangeBusContext } from "./live/change-bus.ts";
+import { LiveIndicator } from "./live/live-indicator.tsx";
 import { ServerInfo } from "./ui/server-info.tsx";
 import { ErrorNotice, Loading } from "./ui/status.tsx";
 import { TabBar } from "./ui/tab-bar.tsx";
@@ -17,6 +21,9 @@ import { OperationsView } from "./views/operations-view.tsx";
 import { PatternsView } from "./views/patterns-view.tsx";
 import { SampledDataView } from "./views/sampled-data-view.tsx";
 import { WorkflowsView } from "./views/workflows-view.tsx";
+
+/** `/health` again at most this often while live changes come in. */
+const LIVE_HEALTH = { delayMs: 500, maxWaitMs: 3_000 };
 
 /**
  * The dashboard: one `GET /api/graph` feeds the graph view and the data view (a graph over the
@@ -47,9 +54,33 @@ export function App() {
     return next;
   }, [doc]);
 
+  // Live: changes apply to `doc` and `model` in place; a render afterwards shows them, and the
+  // header's counts and seq are asked again once a burst of changes is over.
+  const [, setLiveRender] = useState(0);
+  const refreshHealth = useDebouncedCallback(() => setHealthEpoch((e) => e + 1), LIVE_HEALTH);
+  const liveBase = useMemo(
+    (): LiveBase | undefined => (doc ? { doc, model } : large ? { seq: large.stats.seq } : undefined),
+    [doc, model, large],
+  );
+  const live = useLiveFeed({
+    base: liveBase,
+    onReload: reloadGraph,
+    onApplied: () => {
+      setLiveRender((n) => n + 1);
+      refreshHealth();
+    },
+  });
+  const liveState = useRef(live.status.state);
+  liveState.current = live.status.state;
+
   const selectNode = useCallback((id: string | null) => navigate({ tab: "graph", node: id }), [navigate]);
   const selectTab = (tab: TabId) => navigate({ tab, node: tab === "graph" ? route.node : null });
-  const graphChanged = useCallback(() => setGraphEpoch((e) => e + 1), []);
+  // While the feed is connected, what a workflow or an operation changed arrives through it (a
+  // restore as a replacement, which reloads): reloading here too would redraw the graph twice.
+  const graphChanged = useCallback(() => {
+    if (liveState.current === "connected") setHealthEpoch((e) => e + 1);
+    else setGraphEpoch((e) => e + 1);
+  }, []);
 
   // A saved node: keep the loaded document and the drawn label in step without a reload.
   const nodeSaved = useCallback(
@@ -81,7 +112,7 @@ export function App() {
     return () => removeEventListener("keydown", onKey);
   }, [route, selectNode]);
 
-  return (
+  const ui = (
     <div class="app">
       <header class="topbar">
         <h1>
@@ -97,6 +128,7 @@ export function App() {
             setAuthEpoch((e) => e + 1);
           }}
         />
+        <LiveIndicator status={live.status} />
       </header>
       <main class="content">
         <div
@@ -166,4 +198,5 @@ export function App() {
       />
     </div>
   );
+  return <ChangeBusContext.Provider value={live.bus}>{ui}</ChangeBusContext.Provider>;
 }

@@ -28,6 +28,8 @@ export interface DashboardTarget {
 export interface DashboardSuite {
   /** The file's one Chromium (open a new page in it; the suite's own page is left alone). */
   browser(): Browser;
+  /** The file's one target (started by the suite's `beforeAll`). */
+  target(): DashboardTarget;
 }
 
 const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), "..", "artifacts");
@@ -421,5 +423,6 @@ export function runDashboardSuite(name: string, startTarget: () => Promise<Dashb
       if (!browser) throw new Error("Chromium did not start");
       return browser;
     },
+    target: running,
   };
 }

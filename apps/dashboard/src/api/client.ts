@@ -24,14 +24,27 @@ export function onUnauthorized(listener: Listener): () => void {
   return () => unauthorizedListeners.delete(listener);
 }
 
+/** Tells every listener the API answered 401 (also for the change feed, which has its own `fetch`). */
+export function notifyUnauthorized(): void {
+  for (const listener of unauthorizedListeners) listener();
+}
+
+/** The `Authorization` header for the kept token, if there is one. */
+export function authHeaders(): Record<string, string> {
+  const token = readToken();
+  return token ? { Authorization: `Bearer ${token}` } : {};
+}
+
 /**
  * One call to the API on the origin the page came from. Errors become `ApiError` with the
  * envelope's code and message; a network failure is status 0.
  */
 export async function request<T>(path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
-  const headers: Record<string, string> = { Accept: "application/json", ...options.headers };
-  const token = readToken();
-  if (token) headers.Authorization = `Bearer ${token}`;
+  const headers: Record<string, string> = {
+    Accept: "application/json",
+    ...options.headers,
+    ...authHeaders(),
+  };
   let body: string | undefined;
   if (options.body !== undefined) {
     headers["Content-Type"] = "application/json";
@@ -44,7 +57,7 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
     if (err instanceof DOMException && err.name === "AbortError") throw err;
     throw new ApiError(0, "network_error", "cannot reach the DawsOS server");
   }
-  if (response.status === 401) for (const listener of unauthorizedListeners) listener();
+  if (response.status === 401) notifyUnauthorized();
   const text = await response.text();
   let parsed: unknown = null;
   if (text.length > 0) {

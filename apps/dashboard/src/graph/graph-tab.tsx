@@ -32,7 +32,8 @@ export function GraphTab({
     let count = 0;
     for (const [type, n] of model.typeCounts) if (!hiddenTypes.has(type)) count += n;
     return count;
-  }, [model, hiddenTypes]);
+    // typeCounts is replaced (not mutated) when live changes add or remove nodes.
+  }, [model, model.typeCounts, hiddenTypes]);
 
   const { graph } = model;
   return (

@@ -1,5 +1,7 @@
 import { MultiDirectedGraph } from "graphology";
+import type { Change } from "../api/change-types.ts";
 import type { GraphEdge, GraphNode, Neighbourhood } from "../api/types.ts";
+import { mergePatch } from "../live/merge-patch.ts";
 import {
   byFrequency,
   type EdgeAttrs,
@@ -156,6 +158,55 @@ export class NeighbourhoodGraph {
     if (!this.graph.hasNode(node.id)) return;
     this.#nodes.set(node.id, node);
     this.graph.setNodeAttribute(node.id, "label", graphLabel(node));
+  }
+
+  /**
+   * A live change (the change feed), as far as it concerns what is shown: shown nodes follow
+   * their puts and patches and leave when deleted; an edge is drawn once both its ends are
+   * shown. Nodes not shown are not fetched for it. True when nodes or edges came or went.
+   */
+  applyChange(change: Change): boolean {
+    const { graph } = this;
+    switch (change.op) {
+      case "put_node":
+        this.update(change.node);
+        return false;
+      case "patch_node": {
+        const node = this.#nodes.get(change.id);
+        if (node) this.update({ ...node, data: mergePatch(node.data, change.data), updated_at: change.at });
+        return false;
+      }
+      case "delete_node": {
+        const { id } = change;
+        for (const edge of this.#edges.values())
+          if (edge.from === id || edge.to === id) this.#edges.delete(edge.id);
+        for (const [centre, list] of this.#remaining)
+          this.#remaining.set(
+            centre,
+            list.filter((n) => n.id !== id),
+          );
+        this.#remaining.delete(id);
+        this.#degree.delete(id);
+        this.#nodes.delete(id);
+        if (!graph.hasNode(id)) return false;
+        graph.dropNode(id);
+        return true;
+      }
+      case "add_edge": {
+        const { edge } = change;
+        if (!graph.hasNode(edge.from) && !graph.hasNode(edge.to)) return false;
+        this.#edges.set(edge.id, edge);
+        this.#linkKnownEdges();
+        return graph.hasEdge(edge.id);
+      }
+      case "delete_edge":
+        this.#edges.delete(change.id);
+        if (!graph.hasEdge(change.id)) return false;
+        graph.dropEdge(change.id);
+        return true;
+      default:
+        return false;
+    }
   }
 
   clear(): void {

@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { getJson, seg } from "../api/client.ts";
 import type { GraphNode, GraphStats, Neighbourhood } from "../api/types.ts";
+import { useChangeFeed } from "../hooks/use-change-feed.ts";
 import { NodePanel } from "../node/node-panel.tsx";
 import { ErrorNotice, isUnavailable, Loading } from "../ui/status.tsx";
 import { formatCount } from "../util/format.ts";
@@ -73,6 +74,15 @@ export function NeighbourhoodTab({
     setGrown((g) => g + 1);
     markAfterPaint(NEIGHBOURHOOD_DRAWN, { shown: view.shown });
   };
+
+  // Live: what is shown follows the change feed (labels redraw by themselves; nodes or edges
+  // that came or went count as growth, so the layout runs again).
+  useChangeFeed((event) => {
+    if (event.kind !== "change") return;
+    let structural = false;
+    for (const change of event.item.changes) if (view.applyChange(change)) structural = true;
+    if (structural) changed();
+  });
 
   // A selected node that has not shown its neighbours yet: fetch them and add them.
   useEffect(() => {

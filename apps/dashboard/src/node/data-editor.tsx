@@ -1,8 +1,18 @@
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, errorMessage, validationIssues } from "../api/api-error.ts";
 import { request, seg } from "../api/client.ts";
 import type { GraphNode } from "../api/types.ts";
-import { buildPatch, type FieldDraft, keyError, kindOf, parseLoose, toDrafts } from "./data-fields.ts";
+import { type ConflictField, ConflictNotice } from "./conflict-notice.tsx";
+import {
+  buildPatch,
+  changedKeys,
+  type FieldDraft,
+  hasEdits,
+  keyError,
+  kindOf,
+  parseLoose,
+  toDrafts,
+} from "./data-fields.ts";
 import { FieldInput } from "./field-input.tsx";
 
 interface Props {
@@ -12,26 +22,65 @@ interface Props {
   onReload: () => void;
 }
 
+/** One version of the node: its value and the `ETag` that names it. */
+interface Version {
+  node: GraphNode;
+  etag: string | null;
+}
+
+function sameVersion(a: Version, b: Version): boolean {
+  if (a.etag !== null && b.etag !== null) return a.etag === b.etag;
+  return JSON.stringify(a.node) === JSON.stringify(b.node);
+}
+
+/** The node changed on the server under an edit: a live change seen, or a save refused (412). */
+interface Conflict {
+  kind: "remote" | "refused";
+  /** The newest version known: what "Reload node" shows. */
+  latest: Version;
+}
+
 /**
  * Edits the node's `data` as fields and saves them with one `PATCH` (a JSON merge patch, with
  * `If-Match` so a concurrent change is not overwritten). Errors of our own checks and of the
  * API's validation are shown beside the field they concern.
+ *
+ * The fields follow the node live while nothing is typed. Once something is, a newer version
+ * does not replace the typed fields, and `If-Match` keeps naming the version they were filled
+ * from: the notice says the node changed, a save is refused (412) and says so, and nothing is
+ * overwritten unless the user reloads and edits again.
  */
 export function DataEditor({ node, etag, onSaved, onReload }: Props) {
+  const [base, setBase] = useState<Version>({ node, etag });
   const [drafts, setDrafts] = useState<FieldDraft[]>(() => toDrafts(node.data));
   const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
-  const [formError, setFormError] = useState<{ message: string; stale: boolean } | null>(null);
+  const [formError, setFormError] = useState<string | null>(null);
+  const [conflict, setConflict] = useState<Conflict | null>(null);
   const [saving, setSaving] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
   const [newKey, setNewKey] = useState("");
   const [newValue, setNewValue] = useState("");
   const [newKeyError, setNewKeyError] = useState<string | null>(null);
+  const current = useRef({ base, drafts, saving, props: { node, etag } as Version });
+  current.current = { base, drafts, saving, props: { node, etag } };
 
-  useEffect(() => {
-    setDrafts(toDrafts(node.data));
+  const rebase = (version: Version) => {
+    setBase(version);
+    setDrafts(toDrafts(version.node.data));
     setFieldErrors({});
     setFormError(null);
-  }, [node]);
+    setConflict(null);
+  };
+
+  // A newer version from the panel: a live change, a reload, or our own save coming back.
+  // While a save is in flight it waits: the save's answer decides what comes next.
+  useEffect(() => {
+    const incoming: Version = { node, etag };
+    const { base, drafts, saving } = current.current;
+    if (saving || sameVersion(base, incoming)) return;
+    if (!hasEdits(drafts)) rebase(incoming);
+    else setConflict((c) => ({ kind: c?.kind ?? "remote", latest: incoming }));
+  }, [node, etag]);
 
   const update = (key: string, change: Partial<FieldDraft>) => {
     setDrafts((list) => list.map((d) => (d.key === key ? { ...d, ...change } : d)));
@@ -68,6 +117,7 @@ export function DataEditor({ node, etag, onSaved, onReload }: Props) {
   const save = async () => {
     setNotice(null);
     setFormError(null);
+    setConflict(null);
     const { patch, errors } = buildPatch(drafts);
     setFieldErrors(errors);
     if (Object.keys(errors).length > 0) return;
@@ -76,15 +126,31 @@ export function DataEditor({ node, etag, onSaved, onReload }: Props) {
       return;
     }
     setSaving(true);
+    current.current.saving = true;
+    const path = `/api/nodes/${seg(base.node.id)}`;
     try {
-      const response = await request<GraphNode>(`/api/nodes/${seg(node.id)}`, {
+      const response = await request<GraphNode>(path, {
         method: "PATCH",
         body: { data: patch },
-        headers: etag ? { "If-Match": etag } : {},
+        headers: base.etag ? { "If-Match": base.etag } : {},
       });
+      // The panel may have seen a change made after ours while we waited: the newer one shows.
+      const saved: Version = { node: response.data, etag: response.etag };
+      const { props } = current.current;
+      rebase(props.node.updated_at > saved.node.updated_at ? props : saved);
       onSaved(response.data, response.etag);
       setNotice(`Saved (${Object.keys(patch).length} field${Object.keys(patch).length === 1 ? "" : "s"}).`);
     } catch (err) {
+      if (err instanceof ApiError && err.status === 412) {
+        // Nothing was written. Fetch what is there now, so the notice can show it and
+        // "Reload node" has it even when the live feed is down.
+        const latest = await request<GraphNode>(path).then(
+          (r): Version => ({ node: r.data, etag: r.etag }),
+          () => current.current.props,
+        );
+        setConflict({ kind: "refused", latest });
+        return;
+      }
       const issues = validationIssues(err);
       const byField: Record<string, string> = {};
       const general: string[] = [];
@@ -94,19 +160,35 @@ export function DataEditor({ node, etag, onSaved, onReload }: Props) {
         else general.push(`${issue.path.join(".") || "body"}: ${issue.message}`);
       }
       setFieldErrors(byField);
-      const stale = err instanceof ApiError && err.status === 412;
-      setFormError({
-        message: stale
-          ? "This node changed since it was opened. Reload it, then apply your edit again."
-          : general.length > 0
-            ? `${errorMessage(err)} — ${general.join("; ")}`
-            : errorMessage(err),
-        stale,
-      });
+      setFormError(general.length > 0 ? `${errorMessage(err)} — ${general.join("; ")}` : errorMessage(err));
     } finally {
       setSaving(false);
+      current.current.saving = false;
     }
   };
+
+  /** Drops the edit and shows the newest version known; the panel asks the server again too. */
+  const reloadNode = () => {
+    rebase(conflict?.latest ?? { node, etag });
+    onReload();
+  };
+
+  // What the notice lists: the fields changed on the server (a live change), or the fields of
+  // the refused edit beside their value on the server now.
+  let conflictFields: ConflictField[] = [];
+  if (conflict) {
+    const now = conflict.latest.node.data;
+    if (conflict.kind === "remote") {
+      conflictFields = changedKeys(base.node.data, now).map((key) => ({ key, server: now[key] }));
+    } else {
+      const { patch } = buildPatch(drafts);
+      conflictFields = Object.keys(patch).map((key) => ({
+        key,
+        yours: patch[key] === null ? "removed" : (drafts.find((d) => d.key === key)?.text ?? ""),
+        server: now[key],
+      }));
+    }
+  }
 
   return (
     <form
@@ -191,7 +273,7 @@ export function DataEditor({ node, etag, onSaved, onReload }: Props) {
         <button type="submit" class="primary" disabled={saving} data-testid="save-data">
           {saving ? "Saving…" : "Save changes"}
         </button>
-        <button type="button" onClick={() => setDrafts(toDrafts(node.data))} disabled={saving}>
+        <button type="button" onClick={() => rebase(conflict?.latest ?? { node, etag })} disabled={saving}>
           Discard
         </button>
         {notice && (
@@ -200,14 +282,17 @@ export function DataEditor({ node, etag, onSaved, onReload }: Props) {
           </span>
         )}
       </div>
+      {conflict && (
+        <ConflictNotice
+          kind={conflict.kind}
+          nodeId={base.node.id}
+          fields={conflictFields}
+          onReload={reloadNode}
+        />
+      )}
       {formError && (
         <div class="status status-error" role="alert" data-testid="save-error">
-          <span>{formError.message}</span>
-          {formError.stale && (
-            <button type="button" onClick={onReload}>
-              Reload node
-            </button>
-          )}
+          <span>{formError}</span>
         </div>
       )}
     </form>

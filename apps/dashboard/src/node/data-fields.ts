@@ -18,20 +18,30 @@ export function kindOf(value: JsonValue): FieldKind {
   return "json";
 }
 
+/** A value as its field shows it. */
+export function textOf(value: JsonValue): string {
+  const kind = kindOf(value);
+  return kind === "string" ? (value as string) : JSON.stringify(value, null, kind === "json" ? 2 : 0);
+}
+
 export function toDrafts(data: JsonObject): FieldDraft[] {
   return Object.keys(data)
     .sort()
     .map((key) => {
       const value = data[key] as JsonValue;
-      const kind = kindOf(value);
-      return {
-        key,
-        kind,
-        original: value,
-        text: kind === "string" ? (value as string) : JSON.stringify(value, null, kind === "json" ? 2 : 0),
-        removed: false,
-      };
+      return { key, kind: kindOf(value), original: value, text: textOf(value), removed: false };
     });
+}
+
+/** Whether anything was typed, added or removed: then a live change must not replace the fields. */
+export function hasEdits(drafts: readonly FieldDraft[]): boolean {
+  return drafts.some((d) => d.removed || d.original === undefined || d.text !== textOf(d.original));
+}
+
+/** The keys whose values differ between two versions of `data`, sorted. */
+export function changedKeys(before: JsonObject, after: JsonObject): string[] {
+  const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
+  return [...keys].filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k])).sort();
 }
 
 /** The field's value, or an error message to show beside it. */

@@ -1,13 +1,16 @@
 import type { ComponentChildren } from "preact";
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useMemo, useState } from "preact/hooks";
 import { getJson, request, seg } from "../api/client.ts";
 import type { GraphNode, Influence, Neighbourhood } from "../api/types.ts";
 import { nodeLabel } from "../graph/graph-model.ts";
+import { useLiveRefresh } from "../hooks/use-change-feed.ts";
 import { useRequest } from "../hooks/use-request.ts";
+import { type PanelLinks, touchesNodePanel } from "../live/change-filters.ts";
 import { Badge } from "../ui/badge.tsx";
 import { Empty, ErrorNotice, isUnavailable, Loading } from "../ui/status.tsx";
 import { formatNumber, formatTime } from "../util/format.ts";
 import { DataEditor } from "./data-editor.tsx";
+import { NodeHistory } from "./node-history.tsx";
 import { PathFinder } from "./path-finder.tsx";
 
 interface Loaded {
@@ -44,6 +47,21 @@ export function NodePanel({
   const [state, reload] = useRequest((signal) => loadNode(id, signal), [id]);
   const [saved, setSaved] = useState<{ node: GraphNode; etag: string | null } | null>(null);
   useEffect(() => setSaved(null), [state]);
+  // Live: asked again when a change touches the node, its edges or the neighbours it lists.
+  const links = useMemo((): PanelLinks => {
+    const loaded = state.data;
+    return {
+      edges: new Set(loaded?.neighbours.edges.map((e) => e.id)),
+      nodes: new Set([
+        ...(loaded?.neighbours.nodes.map((n) => n.id) ?? []),
+        ...(loaded?.influences.map((i) => i.from) ?? []),
+      ]),
+    };
+  }, [state.data]);
+  useLiveRefresh((item) => item.changes.some((c) => touchesNodePanel(c, id, links)), reload, {
+    delayMs: 16,
+    maxWaitMs: 500,
+  });
 
   let body: ComponentChildren;
   if (state.status === "loading" && !state.data) body = <Loading label={`Loading ${id}…`} />;
@@ -78,6 +96,10 @@ export function NodePanel({
               onNodeSaved(next);
             }}
           />
+        </details>
+        <details open>
+          <summary>History</summary>
+          <NodeHistory id={id} />
         </details>
         <details open>
           <summary>Influences ({loaded.influences.length})</summary>

@@ -1,7 +1,9 @@
-import { useState } from "preact/hooks";
+import { useMemo, useState } from "preact/hooks";
 import { getJson } from "../api/client.ts";
 import type { GraphNode, Pattern, PatternEvaluation } from "../api/types.ts";
+import { useLiveRefresh } from "../hooks/use-change-feed.ts";
 import { useRequest } from "../hooks/use-request.ts";
+import { conditionNodeId, touchesPatterns } from "../live/change-filters.ts";
 import { Badge } from "../ui/badge.tsx";
 import { Empty, ErrorNotice, isUnavailable, Loading } from "../ui/status.tsx";
 import { formatNumber } from "../util/format.ts";
@@ -28,6 +30,17 @@ async function load(signal: AbortSignal): Promise<Loaded> {
 export function PatternsView({ onOpenNode }: { onOpenNode: (id: string) => void }) {
   const [state, reload] = useRequest(load, []);
   const [onlyTriggered, setOnlyTriggered] = useState(false);
+  // Live: evaluated again when a pattern changes or a node its conditions (or the regime) read.
+  const readNodes = useMemo(() => {
+    const ids = new Set(["ECONOMIC_REGIME"]);
+    for (const row of state.data?.evaluation ?? [])
+      for (const c of row.conditions) ids.add(conditionNodeId(c.expr) ?? "");
+    return ids;
+  }, [state.data]);
+  useLiveRefresh((item) => item.changes.some((c) => touchesPatterns(c, readNodes)), reload, {
+    delayMs: 300,
+    maxWaitMs: 2_000,
+  });
 
   if (state.status === "loading" && !state.data) return <Loading label="Evaluating patterns…" />;
   if (state.status === "error" && !state.data) return <ErrorNotice error={state.error} onRetry={reload} />;

@@ -2,6 +2,7 @@ import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
 import { getJson } from "../api/client.ts";
 import type { WorkflowRun } from "../api/types.ts";
+import { useLiveWorkflowHistory } from "../hooks/use-live-workflow-history.ts";
 import { useRequest } from "../hooks/use-request.ts";
 import { Empty, ErrorNotice, isUnavailable, Loading, Unavailable } from "../ui/status.tsx";
 import { formatDuration, formatTime } from "../util/format.ts";
@@ -18,6 +19,7 @@ export function WorkflowHistory({ names, refreshKey }: { names: string[]; refres
     },
     [filter, refreshKey],
   );
+  useLiveWorkflowHistory(state, reload, filter);
 
   let body: ComponentChildren;
   if (state.status === "loading" && !state.data) body = <Loading label="Loading history…" />;
