@@ -18,7 +18,8 @@ export const VERSION_INTERVAL_MS = 24 * 60 * 60 * 1000;
  * from the tables' indexes, whatever the size of the graph.
  *
  * An alarm makes a version every day (`VERSION_INTERVAL_MS`); saving applies version retention,
- * and the alarm applies session retention too (a create applies it as well).
+ * and the alarm applies session retention too (a create applies it as well) and change-feed
+ * retention in full (each commit trims only a few records).
  */
 export class GraphObject {
   readonly #state: DurableObjectStateLike;
@@ -83,6 +84,8 @@ export class GraphObject {
     try {
       const services = await this.services();
       const { removed } = await services.sessions.sweep();
+      // A commit trims a few change records at most, and nothing while no one writes.
+      const trimmed = services.store.applyChangeRetention();
       const version = await services.store.saveVersion();
       console.log(
         JSON.stringify({
@@ -90,6 +93,7 @@ export class GraphObject {
           id: version.id,
           size: version.size,
           sessions_removed: removed,
+          changes_trimmed: trimmed,
         }),
       );
     } catch (error) {

@@ -9,6 +9,7 @@ import {
 import { KvStorage, R2Storage } from "@dawsos/storage-kv";
 import { migrateFromBucket } from "./bucket-migration.ts";
 import type { DurableObjectStateLike, WorkerEnv } from "./env.ts";
+import { type FeedConfig, readFeedConfig } from "./feed-config.ts";
 
 /** Service version reported by `/health`. */
 export const VERSION = "0.1.0";
@@ -25,8 +26,12 @@ export interface ObjectServices {
   app: ObjectApp;
 }
 
-/** Test and operator options of an object's store (the archive is always R2). */
-export type ObjectStoreOptions = Partial<Omit<SqliteGraphStoreOptions, "archive">>;
+/**
+ * Test and operator options of an object's store (the archive is always R2) and of its change
+ * feed; each one given here wins over the environment's (`feed-config.ts`).
+ */
+export type ObjectStoreOptions = Partial<Omit<SqliteGraphStoreOptions, "archive">> &
+  Pick<FeedConfig, "tokenLabel" | "feedLimits">;
 
 /** Where an object's versions and backups live in the bucket. */
 export function archivePrefix(state: DurableObjectStateLike): string {
@@ -35,17 +40,21 @@ export function archivePrefix(state: DurableObjectStateLike): string {
 
 /**
  * The object's composition root: the graph (`SqliteGraphStore` over `ctx.storage`, versions and
- * backups in R2), the workflow history and the sessions in the same database, market data read
- * through the KV cache, the built-in workflows, and the whole HTTP API (`createApp`) over them.
+ * backups in R2, its change feed in the same database), the workflow history and the sessions
+ * in the same database too, market data read through the KV cache, the built-in workflows, and
+ * the whole HTTP API (`createApp`, change feed routes included) over them.
  * The Worker in front checks auth and limits too, then forwards here (`stub.fetch`): one HTTP
  * contract, answered by the same app as on Node.
  */
 export async function createObjectServices(
   state: DurableObjectStateLike,
   env: WorkerEnv,
-  options: ObjectStoreOptions = {},
+  objectOptions: ObjectStoreOptions = {},
   open: { migrateFromR2?: boolean } = {},
 ): Promise<ObjectServices> {
+  const config = readFeedConfig(env);
+  const { tokenLabel = config.tokenLabel, feedLimits, ...storeOptions } = objectOptions;
+  const options = { changeRetention: config.changeRetention, ...storeOptions };
   const archive = new R2Storage(env.GRAPH_BUCKET, { prefix: archivePrefix(state) });
   const history = new SqlWorkflowHistory(state.storage);
   const sessions = new SqlSessionStore(state.storage);
@@ -79,7 +88,10 @@ export async function createObjectServices(
     storageKind: "durable-object",
     version: VERSION,
     token: env.API_TOKEN || undefined,
+    tokenLabel,
     requireToken: true,
+    changes: store.changes,
+    feedLimits: { ...config.feedLimits, ...feedLimits },
   });
   return { store, history, sessions, workflows, app };
 }
