@@ -14,6 +14,15 @@ export interface DurableObjectStorageLike extends SqlDatabase {
   onNextSessionRestoreBookmark?(bookmark: string): Promise<string>;
 }
 
+/** The part of a Workers `WebSocket` a change socket uses (the server side of a pair). */
+export interface FeedSocket {
+  send(message: string): void;
+  close(code?: number, reason?: string): void;
+  /** Kept by the runtime across hibernation (at most 2 KB). */
+  serializeAttachment(value: unknown): void;
+  deserializeAttachment(): unknown;
+}
+
 /** What `GraphObject` uses of its `DurableObjectState` (structural, like the other bindings). */
 export interface DurableObjectStateLike {
   readonly id: { toString(): string };
@@ -21,6 +30,9 @@ export interface DurableObjectStateLike {
   blockConcurrencyWhile<T>(fn: () => Promise<T>): Promise<T>;
   /** Resets the object (its next request starts a new instance); used after a PITR bookmark. */
   abort?(reason?: string): void;
+  /** The WebSocket hibernation API (change sockets). */
+  acceptWebSocket?(socket: FeedSocket): void;
+  getWebSockets?(): FeedSocket[];
 }
 
 export interface DurableObjectStubLike {

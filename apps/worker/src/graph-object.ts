@@ -1,4 +1,5 @@
-import type { DurableObjectStateLike, WorkerEnv } from "./env.ts";
+import { ChangeSockets } from "./change-sockets.ts";
+import type { DurableObjectStateLike, FeedSocket, WorkerEnv } from "./env.ts";
 import { createObjectServices, type ObjectServices, type ObjectStoreOptions } from "./object-services.ts";
 import { pointInTimeRoutes } from "./point-in-time.ts";
 
@@ -68,12 +69,26 @@ export class GraphObject {
    * takes over what the Worker kept in R2 before the object existed (`migrateFromBucket`).
    */
   async fetch(request: Request): Promise<Response> {
-    const response = await (await this.services({}, { migrateFromR2: true })).app.fetch(request);
+    const services = await this.services({}, { migrateFromR2: true });
+    if (ChangeSockets.isUpgrade(request)) return services.sockets.open(request);
+    const response = await services.app.fetch(request);
     // A body the app refused unread (415, 401…) is drained (the gateway bounded its size):
     // left unread, the stream from the Worker errors and workerd reports the Worker as
     // "restarted mid-request" (503) instead of this answer.
     if (request.body && !request.bodyUsed) await request.arrayBuffer().catch(() => undefined);
     return response;
+  }
+
+  /** A change socket's client has nothing to say: the feed only flows to it. */
+  webSocketMessage(_socket: FeedSocket, _message: string | ArrayBuffer): void {}
+
+  /** A change socket's client closed it: complete the closing handshake. */
+  webSocketClose(socket: FeedSocket, code: number, reason: string): void {
+    try {
+      socket.close(code, reason);
+    } catch {
+      // Already closed (a runtime that replies to the close itself).
+    }
   }
 
   /**

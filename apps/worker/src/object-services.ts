@@ -8,6 +8,7 @@ import {
 } from "@dawsos/core/sqlite-store";
 import { KvStorage, R2Storage } from "@dawsos/storage-kv";
 import { migrateFromBucket } from "./bucket-migration.ts";
+import { ChangeSockets } from "./change-sockets.ts";
 import type { DurableObjectStateLike, WorkerEnv } from "./env.ts";
 import { type FeedConfig, readFeedConfig } from "./feed-config.ts";
 
@@ -24,6 +25,8 @@ export interface ObjectServices {
   sessions: SqlSessionStore;
   workflows: WorkflowEngine;
   app: ObjectApp;
+  /** `GET /api/changes` over hibernatable WebSockets. */
+  sockets: ChangeSockets;
 }
 
 /**
@@ -54,7 +57,16 @@ export async function createObjectServices(
 ): Promise<ObjectServices> {
   const config = readFeedConfig(env);
   const { tokenLabel = config.tokenLabel, feedLimits, ...storeOptions } = objectOptions;
-  const options = { changeRetention: config.changeRetention, ...storeOptions };
+  let sockets: ChangeSockets | undefined;
+  const options: ObjectStoreOptions = {
+    changeRetention: config.changeRetention,
+    ...storeOptions,
+    onEvent: (event) => {
+      storeOptions.onEvent?.(event);
+      // After the transaction: what the sockets are sent is committed.
+      if (event.type === "committed" || event.type === "imported") sockets?.broadcast();
+    },
+  };
   const archive = new R2Storage(env.GRAPH_BUCKET, { prefix: archivePrefix(state) });
   const history = new SqlWorkflowHistory(state.storage);
   const sessions = new SqlSessionStore(state.storage);
@@ -79,6 +91,7 @@ export async function createObjectServices(
     storage: new KvStorage(env.CACHE_KV),
   });
   const workflows = registerBuiltinWorkflows(new WorkflowEngine({ history }), { store, market });
+  const limits = { ...config.feedLimits, ...feedLimits };
   const app = createApp({
     store,
     sessions,
@@ -91,7 +104,8 @@ export async function createObjectServices(
     tokenLabel,
     requireToken: true,
     changes: store.changes,
-    feedLimits: { ...config.feedLimits, ...feedLimits },
+    feedLimits: limits,
   });
-  return { store, history, sessions, workflows, app };
+  sockets = new ChangeSockets(state, store, app, limits.maxSubscribers ?? 100);
+  return { store, history, sessions, workflows, app, sockets };
 }

@@ -12,10 +12,10 @@ import { R2Storage } from "@dawsos/storage-kv";
 import { describe, expect, it } from "vitest";
 import type { WorkerEnv } from "../src/env.ts";
 import type { GraphObject } from "../src/graph-object.ts";
-import { graphObject } from "../src/index.ts";
+import worker, { graphObject } from "../src/index.ts";
 import type { ObjectStoreOptions } from "../src/object-services.ts";
 import { SseStream, seqsOf } from "./sse.ts";
-import { call, freshGraphEnv, uniquePrefix } from "./support.ts";
+import { call, freshGraphEnv, TOKEN, uniquePrefix } from "./support.ts";
 
 const SEED = { nodes: { AAPL: { type: "stock", data: { symbol: "AAPL", price: 1 } } }, edges: [] };
 
@@ -335,5 +335,104 @@ describe("GET /api/changes as JSON pages, retention and history, through the Wor
     expect(await history()).toEqual([]);
     const gone = await call(workerEnv, "GET", `/api/changes?since=${start + 4}`);
     expect(gone.json).toMatchObject({ error: { code: "gone", details: { oldest: start + 8 } } });
+  });
+});
+
+/** The client side of a WebSocket in workerd (`accept` is the Workers API, not the DOM's). */
+interface ClientSocket {
+  accept(): void;
+  close(code?: number, reason?: string): void;
+  addEventListener(type: "message", listener: (event: { data: unknown }) => void): void;
+  addEventListener(type: "close", listener: () => void): void;
+}
+
+/** `GET /api/changes` with `Upgrade: websocket` through the Worker; the messages as they come. */
+async function openSocket(workerEnv: WorkerEnv, path: string, token: string | null = TOKEN) {
+  const headers: Record<string, string> = { upgrade: "websocket" };
+  if (token !== null) headers.authorization = `Bearer ${token}`;
+  const response = await worker.fetch(new Request(`http://worker.test${path}`, { headers }), workerEnv);
+  const socket = (response as Response & { webSocket: ClientSocket | null }).webSocket;
+  const messages: Array<{ seq?: number; event?: string; source?: string }> = [];
+  let closed = false;
+  if (socket) {
+    socket.accept();
+    socket.addEventListener("message", (event) => messages.push(JSON.parse(String(event.data))));
+    socket.addEventListener("close", () => {
+      closed = true;
+    });
+  }
+  /** Waits (bounded, so a broken build fails) until `predicate` holds for the messages. */
+  const until = async (predicate: () => boolean) => {
+    for (let i = 0; !predicate(); i++) {
+      expect(i, `${messages.length} messages`).toBeLessThan(400);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  };
+  return { response, socket, messages, until, closed: () => closed };
+}
+
+function socketsOf(workerEnv: WorkerEnv): Promise<number> {
+  return runInDurableObject(graphObject(workerEnv), (_object, state) => state.getWebSockets!().length);
+}
+
+describe("GET /api/changes over a WebSocket (hibernation API) through the Worker", () => {
+  it("sends each change record once, in order, from since; a reconnect with since misses nothing", async () => {
+    const workerEnv = await graph();
+    const start = await seqOf(workerEnv);
+    const first = await openSocket(workerEnv, `/api/changes?since=${start}`);
+    expect(first.response.status).toBe(101);
+    // Accepted with ctx.acceptWebSocket: the object may hibernate while it stays open.
+    expect(await socketsOf(workerEnv)).toBe(1);
+    for (let i = 1; i <= 20; i++) {
+      expect((await call(workerEnv, "PATCH", "/api/nodes/AAPL", { data: { i } })).status).toBe(200);
+    }
+    await first.until(() => first.messages.length >= 20);
+    expect(first.messages.map((m) => m.seq)).toEqual(range(start + 1, start + 20));
+    expect(first.messages.every((m) => m.source === "api")).toBe(true);
+    first.socket!.close(1000, "bye");
+    for (let i = 0; (await socketsOf(workerEnv)) !== 0; i++) {
+      expect(i).toBeLessThan(100);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    // Written while no one listens; then the backlog first, then live records.
+    expect((await burst(workerEnv, 5, 1, "W")).every((s) => s === 201)).toBe(true);
+    const second = await openSocket(workerEnv, `/api/changes?since=${start + 20}`);
+    expect(
+      (await call(workerEnv, "PUT", "/api/graph", (await call(workerEnv, "GET", "/api/graph")).json)).status,
+    ).toBe(200);
+    await second.until(() => second.messages.length >= 6);
+    expect(second.messages.map((m) => m.seq)).toEqual([
+      ...range(start + 21, start + 25),
+      await seqOf(workerEnv),
+    ]);
+    expect(second.messages[5]!.source).toBe("import");
+    second.socket!.close(1000, "bye");
+  });
+
+  it("answers like the JSON page when it cannot follow (410 gone, 401); a socket whose history restarted gets resync and is closed", async () => {
+    const workerEnv = await graph({ changeRetention: { maxRecords: 2 } });
+    const start = await seqOf(workerEnv);
+    expect((await burst(workerEnv, 5, 1, "G")).every((s) => s === 201)).toBe(true);
+    const gone = await openSocket(workerEnv, `/api/changes?since=${start}`);
+    expect(gone.response.status).toBe(410);
+    expect(gone.socket).toBeNull();
+    expect(await gone.response.json()).toMatchObject({
+      error: { code: "gone", details: { oldest: start + 3 } },
+    });
+    const anonymous = await openSocket(workerEnv, "/api/changes", null);
+    expect(anonymous.response.status).toBe(401);
+    expect(await socketsOf(workerEnv)).toBe(0);
+    // A commit too large for one row of the changes table restarts history past a follower
+    // (only the store itself can make one: the API's body limit is 1 MiB): resync, then closed.
+    const follower = await openSocket(workerEnv, "/api/changes");
+    const blob = "x".repeat(700_000);
+    await runInDurableObject(graphObject(workerEnv), async (object: GraphObject) => {
+      const store = await object.store();
+      await store.applyBatch(
+        ["A", "B", "C"].map((id) => ({ op: "put_node" as const, id, type: "t", data: { blob } })),
+      );
+    });
+    await follower.until(() => follower.closed());
+    expect(follower.messages).toEqual([{ event: "resync" }]);
   });
 });
