@@ -2,7 +2,6 @@ import { errorBody } from "@dawsos/api";
 import { toItem } from "@dawsos/core";
 import type { SqliteGraphStore } from "@dawsos/core/sqlite-store";
 import type { DurableObjectStateLike, FeedSocket } from "./env.ts";
-import type { ObjectApp } from "./object-services.ts";
 
 /** What a socket keeps across hibernation (`serializeAttachment`): the seq it was sent up to. */
 interface SocketState {
@@ -14,6 +13,11 @@ type Batch = { texts: string[]; after: number } | null;
 
 /** The Workers runtime's `WebSocketPair` (not in the DOM types this package checks against). */
 declare const WebSocketPair: new () => { 0: FeedSocket; 1: FeedSocket };
+
+/** The object's Hono app, which checks an upgrade request as the JSON page of the same URL. */
+interface FeedApp {
+  fetch(request: Request): Response | Promise<Response>;
+}
 
 /** Records read per query while catching a socket up. */
 const READ = 256;
@@ -33,10 +37,10 @@ const READ = 256;
 export class ChangeSockets {
   readonly #state: DurableObjectStateLike;
   readonly #store: SqliteGraphStore;
-  readonly #app: ObjectApp;
+  readonly #app: FeedApp;
   readonly #max: number;
 
-  constructor(state: DurableObjectStateLike, store: SqliteGraphStore, app: ObjectApp, max: number) {
+  constructor(state: DurableObjectStateLike, store: SqliteGraphStore, app: FeedApp, max: number) {
     this.#state = state;
     this.#store = store;
     this.#app = app;
