@@ -14,6 +14,15 @@ export interface DurableObjectStorageLike extends SqlDatabase {
   onNextSessionRestoreBookmark?(bookmark: string): Promise<string>;
 }
 
+/** The part of a Workers `WebSocket` a change socket uses (the server side of a pair). */
+export interface FeedSocket {
+  send(message: string): void;
+  close(code?: number, reason?: string): void;
+  /** Kept by the runtime across hibernation (at most 2 KB). */
+  serializeAttachment(value: unknown): void;
+  deserializeAttachment(): unknown;
+}
+
 /** What `GraphObject` uses of its `DurableObjectState` (structural, like the other bindings). */
 export interface DurableObjectStateLike {
   readonly id: { toString(): string };
@@ -21,6 +30,9 @@ export interface DurableObjectStateLike {
   blockConcurrencyWhile<T>(fn: () => Promise<T>): Promise<T>;
   /** Resets the object (its next request starts a new instance); used after a PITR bookmark. */
   abort?(reason?: string): void;
+  /** The WebSocket hibernation API (change sockets). */
+  acceptWebSocket?(socket: FeedSocket): void;
+  getWebSockets?(): FeedSocket[];
 }
 
 export interface DurableObjectStubLike {
@@ -49,6 +61,24 @@ export interface WorkerEnv {
   FMP_API_KEY?: string;
   FRED_BASE_URL?: string;
   FMP_BASE_URL?: string;
+  /**
+   * A label for `API_TOKEN` (1–128 printable ASCII characters), recorded as the `actor` of every
+   * change made through the API; never the token itself. The `DAWSOS_*` names below are the
+   * Node server's own (README, configuration), read by the `GraphObject` (`feed-config.ts`).
+   */
+  DAWSOS_API_TOKEN_LABEL?: string;
+  /** Change records the feed retains (default 10,000; `0` keeps none). */
+  DAWSOS_CHANGES_MAX_RECORDS?: string;
+  /** … and none older than this many days (default 7; decimals allowed). */
+  DAWSOS_CHANGES_MAX_AGE_DAYS?: string;
+  /** Change streams open at once per graph (default 100). */
+  DAWSOS_FEED_MAX_SUBSCRIBERS?: string;
+  /** Records a stream may fall behind before `resync` (default 1,000). */
+  DAWSOS_FEED_MAX_LAG?: string;
+  /** Heartbeat interval of an idle stream in ms (default 15,000). */
+  DAWSOS_FEED_HEARTBEAT_MS?: string;
+  /** How long a stream that fell behind has to read its `resync` in ms (default 30,000). */
+  DAWSOS_FEED_RESYNC_GRACE_MS?: string;
   /** The dashboard's static assets (wrangler.jsonc `assets`); absent in unit tests. */
   ASSETS?: AssetsBinding;
 }

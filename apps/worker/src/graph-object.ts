@@ -1,4 +1,5 @@
-import type { DurableObjectStateLike, WorkerEnv } from "./env.ts";
+import { ChangeSockets } from "./change-sockets.ts";
+import type { DurableObjectStateLike, FeedSocket, WorkerEnv } from "./env.ts";
 import { createObjectServices, type ObjectServices, type ObjectStoreOptions } from "./object-services.ts";
 import { pointInTimeRoutes } from "./point-in-time.ts";
 
@@ -18,7 +19,8 @@ export const VERSION_INTERVAL_MS = 24 * 60 * 60 * 1000;
  * from the tables' indexes, whatever the size of the graph.
  *
  * An alarm makes a version every day (`VERSION_INTERVAL_MS`); saving applies version retention,
- * and the alarm applies session retention too (a create applies it as well).
+ * and the alarm applies session retention too (a create applies it as well) and change-feed
+ * retention in full (each commit trims only a few records).
  */
 export class GraphObject {
   readonly #state: DurableObjectStateLike;
@@ -67,12 +69,26 @@ export class GraphObject {
    * takes over what the Worker kept in R2 before the object existed (`migrateFromBucket`).
    */
   async fetch(request: Request): Promise<Response> {
-    const response = await (await this.services({}, { migrateFromR2: true })).app.fetch(request);
+    const services = await this.services({}, { migrateFromR2: true });
+    if (ChangeSockets.isUpgrade(request)) return services.sockets.open(request);
+    const response = await services.app.fetch(request);
     // A body the app refused unread (415, 401…) is drained (the gateway bounded its size):
     // left unread, the stream from the Worker errors and workerd reports the Worker as
     // "restarted mid-request" (503) instead of this answer.
     if (request.body && !request.bodyUsed) await request.arrayBuffer().catch(() => undefined);
     return response;
+  }
+
+  /** A change socket's client has nothing to say: the feed only flows to it. */
+  webSocketMessage(_socket: FeedSocket, _message: string | ArrayBuffer): void {}
+
+  /** A change socket's client closed it: complete the closing handshake. */
+  webSocketClose(socket: FeedSocket, code: number, reason: string): void {
+    try {
+      socket.close(code, reason);
+    } catch {
+      // Already closed (a runtime that replies to the close itself).
+    }
   }
 
   /**
@@ -83,6 +99,8 @@ export class GraphObject {
     try {
       const services = await this.services();
       const { removed } = await services.sessions.sweep();
+      // A commit trims a few change records at most, and nothing while no one writes.
+      const trimmed = services.store.applyChangeRetention();
       const version = await services.store.saveVersion();
       console.log(
         JSON.stringify({
@@ -90,6 +108,7 @@ export class GraphObject {
           id: version.id,
           size: version.size,
           sessions_removed: removed,
+          changes_trimmed: trimmed,
         }),
       );
     } catch (error) {

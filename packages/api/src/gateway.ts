@@ -39,6 +39,8 @@ export function createGateway(deps: GatewayDeps): Hono<ApiEnv> {
     headers.set("x-request-id", c.get("requestId"));
     const forwarded = new Request(c.req.raw, { headers });
     const response = await deps.forward(forwarded);
+    // A WebSocket accepted behind the gateway (101) goes back as it is: a copy would lose it.
+    if (response.status === 101) return response;
     // A fetched response's headers are immutable; the copy lets the gateway's headers join.
     return new Response(response.body, response);
   });

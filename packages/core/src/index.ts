@@ -33,6 +33,7 @@ export type { Durability } from "./journal/journal-writer.ts";
 export { investmentFrameworkSeed, type SeedDocument } from "./seed/investment-framework.ts";
 export * from "./sessions/index.ts";
 export {
+  SqlChangeFeed,
   type SqlDatabase,
   SqliteGraphStore,
   type SqliteGraphStoreOptions,

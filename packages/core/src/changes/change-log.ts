@@ -1,6 +1,6 @@
 import { GoneError } from "../errors/errors.ts";
 import type { ChangeFeed, ChangeSubscription, SubscribeOptions } from "./change-feed.ts";
-import { DEFAULT_MAX_LAG, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from "./change-feed.ts";
+import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from "./change-feed.ts";
 import {
   type ChangePage,
   type ChangeRecord,
@@ -9,29 +9,29 @@ import {
   toItem,
 } from "./change-record.ts";
 import { type ChangeRetention, changeRetention } from "./change-retention.ts";
+import { ChangeSubscribers, type RetainedRecords } from "./change-subscribers.ts";
 
 /**
  * The retained tail of a store's changes, in memory, in `seq` order and without gaps: what
  * the feed and node histories are served from. A store appends a record only once it is
  * acknowledged (durable), so nothing here was ever rolled back.
  *
- * Subscribers do not get copies: each keeps a cursor into this one list, so a subscriber costs
- * nothing per write but a wake-up, and a writer never waits for one. A subscriber that falls
- * more than its `maxLag` records behind (or behind retention) is cut off with `"resync"`.
+ * Subscribers (`ChangeSubscribers`) do not get copies: each reads this one list after the seq it
+ * has taken, so a subscriber costs nothing per write but a wake-up, and a writer never waits
+ * for one. A subscriber that falls more than its `maxLag` records behind (or behind retention)
+ * is cut off with `"resync"`.
  */
-export class ChangeLog implements ChangeFeed {
+export class ChangeLog implements ChangeFeed, RetainedRecords {
   readonly #retention: ChangeRetention;
   readonly #now: () => number;
   /** Retained records are `#records[#start…]`; the front is dropped lazily (no shift per append). */
   #records: ChangeRecord[] = [];
   #start = 0;
-  /** Records ever dropped from the front: the absolute index of `#records[#start]`. */
-  #dropped = 0;
   /** The seq from which history is complete: retained records all have `seq > floor`. */
   #floor: number;
   /** The seq of the newest record (or `floor` when none). */
   #head: number;
-  readonly #subscribers = new Set<Subscriber>();
+  readonly #subscribers = new ChangeSubscribers(this);
   #parsedRecord: ChangeRecord | null = null;
   #parsedAt = 0;
 
@@ -101,13 +101,11 @@ export class ChangeLog implements ChangeFeed {
     this.#records.push(record);
     this.#head = record.seq;
     this.#trim();
-    const end = this.#dropped + this.size;
-    for (const sub of this.#subscribers) sub.notify(end);
+    this.#subscribers.appended();
   }
 
   /** History restarts at `seq` (nothing before it is answered). */
   #restart(seq: number): void {
-    this.#dropped += this.size;
     this.#records = [];
     this.#start = 0;
     this.#floor = seq;
@@ -127,7 +125,6 @@ export class ChangeLog implements ChangeFeed {
       if (this.size <= maxRecords && !(this.#timeOf(first) < oldest)) break;
       this.#floor = first.seq;
       this.#start++;
-      this.#dropped++;
     }
     if (this.size === 0) this.#floor = this.#head;
     if (this.#start > 1024 && this.#start * 2 > this.#records.length) {
@@ -191,109 +188,23 @@ export class ChangeLog implements ChangeFeed {
   }
 
   subscribe(since?: number, options: SubscribeOptions = {}): ChangeSubscription {
-    let cursor: number;
-    if (since === undefined) cursor = this.#dropped + this.size;
-    else {
-      this.#assertRetained(since);
-      cursor = this.#dropped + (this.#indexAfter(since) - this.#start);
-    }
-    const sub = new Subscriber(
-      this,
-      cursor,
-      Math.max(1, options.maxLag ?? DEFAULT_MAX_LAG),
-      options.onOverflow,
-    );
-    this.#subscribers.add(sub);
-    return sub;
+    if (since === undefined) return this.#subscribers.add(this.#head, 0, options);
+    this.#assertRetained(since);
+    return this.#subscribers.add(since, this.#records.length - this.#indexAfter(since), options);
   }
 
-  /** For `Subscriber`: records from absolute index `cursor`, or `null` when it was trimmed away. */
-  readFrom(cursor: number, max: number): ChangeRecord[] | null {
-    if (cursor < this.#dropped) return null;
-    const from = this.#start + (cursor - this.#dropped);
+  recordsAfter(after: number, max: number): ChangeRecord[] | null {
+    if (after < this.#floor) return null;
+    const from = this.#indexAfter(after);
     return this.#records.slice(from, from + max);
   }
 
-  unsubscribe(sub: Subscriber): void {
-    this.#subscribers.delete(sub);
-  }
-
   closeSubscriptions(): void {
-    for (const sub of [...this.#subscribers]) sub.close();
+    this.#subscribers.closeAll();
   }
 
   /** Subscribers currently open. */
   get subscribers(): number {
     return this.#subscribers.size;
-  }
-}
-
-class Subscriber implements ChangeSubscription {
-  readonly #log: ChangeLog;
-  #cursor: number;
-  readonly #maxLag: number;
-  #overflowed = false;
-  #closed = false;
-  #wake: (() => void) | null = null;
-  readonly #onOverflow: (() => void) | undefined;
-
-  constructor(log: ChangeLog, cursor: number, maxLag: number, onOverflow?: () => void) {
-    this.#log = log;
-    this.#cursor = cursor;
-    this.#maxLag = maxLag;
-    this.#onOverflow = onOverflow;
-  }
-
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  get overflowed(): boolean {
-    return this.#overflowed;
-  }
-
-  /** A record was appended; `end` is the absolute index after the newest. */
-  notify(end: number): void {
-    if (!this.#overflowed && end - this.#cursor > this.#maxLag) {
-      this.#overflowed = true;
-      try {
-        this.#onOverflow?.();
-      } catch {
-        // A listener's failure must never reach the writer that appended.
-      }
-    }
-    this.#release();
-  }
-
-  take(max: number): ChangeRecord[] | "resync" {
-    if (this.#closed && !this.#overflowed) return [];
-    const records = this.#overflowed ? null : this.#log.readFrom(this.#cursor, max);
-    if (records === null) {
-      this.#overflowed = true;
-      this.close();
-      return "resync";
-    }
-    this.#cursor += records.length;
-    return records;
-  }
-
-  wait(): Promise<void> {
-    if (this.#closed || this.#overflowed) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      this.#wake = resolve;
-    });
-  }
-
-  #release(): void {
-    const wake = this.#wake;
-    this.#wake = null;
-    wake?.();
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#log.unsubscribe(this);
-    this.#release();
   }
 }

@@ -60,19 +60,27 @@ export function toItem(record: ChangeRecord): ChangeItem {
   };
 }
 
-/** Whether `change` creates, changes or removes node `id` (or an edge at it). */
-export function touchesNode(change: Change, id: string): boolean {
+/**
+ * The nodes `change` creates, changes or removes, or adds an edge at: the changes a node's
+ * history lists (a store may index records by these ids, as the Worker's changes table does).
+ */
+export function nodesTouched(change: Change): readonly string[] {
   switch (change.op) {
     case "put_node":
-      return change.node.id === id;
+      return [change.node.id];
     case "patch_node":
     case "delete_node":
-      return change.id === id;
+      return [change.id];
     case "add_edge":
-      return change.edge.from === id || change.edge.to === id;
+      return [change.edge.from, change.edge.to];
     default:
-      return false;
+      return [];
   }
+}
+
+/** Whether `change` creates, changes or removes node `id` (or adds an edge at it). */
+export function touchesNode(change: Change, id: string): boolean {
+  return nodesTouched(change).includes(id);
 }
 
 /** A record's history entries for node `id`, newest first. */

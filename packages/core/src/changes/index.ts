@@ -4,3 +4,4 @@ export * from "./change-record.ts";
 export * from "./change-retention.ts";
 export * from "./change-segments.ts";
 export * from "./change-source.ts";
+export * from "./change-subscribers.ts";

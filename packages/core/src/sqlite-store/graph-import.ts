@@ -122,20 +122,25 @@ export class GraphImport {
    * Swaps the imported graph in: one transaction that checks every edge names an imported node,
    * runs `beforeSwap` (a precondition, against the live graph), makes the imported set live with
    * `seq` = max(its own, current + 1) — the document's own on the very first import — and
-   * empties the old set. Returns the new `seq`. Call it where writers are held back.
+   * empties the old set. `afterSwap` runs in the same transaction once the imported set is live
+   * (`previous`: the `seq` it replaced, `null` on the very first import): what records the swap
+   * (the change feed) commits or rolls back with it. Returns the new `seq`. Call it where
+   * writers are held back.
    */
-  commitSync(beforeSwap?: () => void): number {
+  commitSync(beforeSwap?: () => void, afterSwap?: (seq: number, previous: number | null) => void): number {
     return this.#db.transactionSync(() => {
       const state = this.#assertOpen();
       const sql = this.#db.sql;
       this.#assertEdgesResolve();
       beforeSwap?.();
       const live = liveSet(sql);
-      const seq = live === null ? state.seq : Math.max(state.seq, readSeq(sql) + 1);
+      const previous = live === null ? null : readSeq(sql);
+      const seq = previous === null ? state.seq : Math.max(state.seq, previous + 1);
       writeState(sql, "live", String(state.set));
       writeState(sql, "seq", String(seq));
       deleteState(sql, STATE_KEY);
       if (live !== null) clearTables(sql, tablesOf(live));
+      afterSwap?.(seq, previous);
       return seq;
     });
   }

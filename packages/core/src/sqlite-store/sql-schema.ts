@@ -35,8 +35,21 @@ export function tablesOf(set: 0 | 1): GraphTables {
 /** Shared by both sets: `live` (0|1), `seq`, `schema`, `import` (the open import session). */
 export const STATE_TABLE = "graph_state";
 
-/** Bumped when the layout changes (a migration then runs on open). */
-export const SCHEMA_VERSION = 1;
+/**
+ * The change feed (shared by both sets: it outlives an import, which it records): one row per
+ * committed record, `seq` its primary key, written in the commit's own transaction
+ * (`sql-changes.ts`). `n` numbers the records (the count retention needs, without a scan).
+ */
+export const CHANGES_TABLE = "changes";
+/** (seq, node): the nodes each record touches, indexed by node for `GET /api/nodes/:id/history`. */
+export const CHANGE_NODES_TABLE = "change_nodes";
+
+/**
+ * Bumped when the layout changes. 2: the change feed tables. Every table is created with
+ * `IF NOT EXISTS` on each open, so an object made before a table existed gets it (empty) then;
+ * the feed of such an object starts at its current `seq`.
+ */
+export const SCHEMA_VERSION = 2;
 
 function graphTableStatements(t: GraphTables): string[] {
   return [
@@ -59,6 +72,11 @@ export function createSchema(sql: SqlExec): void {
     `CREATE TABLE IF NOT EXISTS ${STATE_TABLE} (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)`,
     ...graphTableStatements(tablesOf(0)),
     ...graphTableStatements(tablesOf(1)),
+    `CREATE TABLE IF NOT EXISTS ${CHANGES_TABLE} (seq INTEGER PRIMARY KEY, n INTEGER NOT NULL, from_seq INTEGER NOT NULL, at TEXT NOT NULL, source TEXT, actor TEXT, changes TEXT NOT NULL, replaced TEXT)`,
+    `CREATE TABLE IF NOT EXISTS ${CHANGE_NODES_TABLE} (seq INTEGER NOT NULL, node BLOB NOT NULL, PRIMARY KEY (seq, node)) WITHOUT ROWID`,
+    `CREATE INDEX IF NOT EXISTS ${CHANGE_NODES_TABLE}_by_node ON ${CHANGE_NODES_TABLE} (node, seq)`,
+    // The layout this database has now (for a future migration to start from).
+    `INSERT INTO ${STATE_TABLE} (key, value) VALUES ('schema', '${SCHEMA_VERSION}') ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE CAST(value AS INTEGER) < ${SCHEMA_VERSION}`,
   ];
   for (const statement of statements) sql.exec(statement);
 }

@@ -1,3 +1,5 @@
+import type { ChangeRecord } from "../changes/change-record.ts";
+import { type ChangeRetention, changeRetention } from "../changes/change-retention.ts";
 import type { ChangeAudit } from "../changes/change-source.ts";
 import { ConflictError, DawsosError } from "../errors/errors.ts";
 import { NOT_LINE_LAYOUT } from "../format/document-records.ts";
@@ -22,7 +24,13 @@ import type {
   NodeListQuery,
   Page,
 } from "../store/graph-reader.ts";
-import type { BackupInfo, SavedVersion, VersionInfo } from "../store/graph-service.ts";
+import type {
+  AuditOptions,
+  BackupInfo,
+  ReplaceOptions,
+  SavedVersion,
+  VersionInfo,
+} from "../store/graph-service.ts";
 import {
   type BuildChanges,
   type CommitResult,
@@ -36,6 +44,8 @@ import { Mutex } from "../util/mutex.ts";
 import { type ImportedDocument, importDocumentStream } from "./document-import.ts";
 import { ExportGate } from "./export-gate.ts";
 import { GraphImport } from "./graph-import.ts";
+import { SqlChangeFeed } from "./sql-change-feed.ts";
+import { appendChange, clearChanges, trimChanges } from "./sql-changes.ts";
 import { commitInTables } from "./sql-commit.ts";
 import type { SqlDatabase } from "./sql-database.ts";
 import { tableSnapshot } from "./sql-document.ts";
@@ -66,6 +76,8 @@ export interface SqliteGraphStoreOptions {
   importChunkRows?: number;
   /** Longest time a writer waits for a running export (see `ExportGate`). Default 30 s. */
   exportHoldMs?: number;
+  /** How much of the change feed the `changes` table keeps (records and age). Default as on Node. */
+  changeRetention?: Partial<ChangeRetention>;
   onEvent?: (event: SqliteStoreEvent) => void;
 }
 
@@ -74,7 +86,7 @@ export type SqliteStoreEvent =
   | { type: "seeded"; nodes: number; edges: number }
   /** The new tables were filled from `options.initial()` instead of the seed. */
   | { type: "initialised"; seq: number; nodes: number; edges: number; patterns: number }
-  /** A commit became durable: its change records (what a change feed or a replica follows). */
+  /** A commit became durable: its change records (also in the `changes` table: `store.changes`). */
   | { type: "committed"; seq: number; changes: readonly Change[]; audit: ChangeAudit }
   | { type: "imported"; seq: number; nodes: number; edges: number; patterns: number }
   /** `streamed`: the document was imported record by record, not loaded whole (another layout). */
@@ -95,6 +107,8 @@ const encoder = new TextEncoder();
  *   chunks into the shadow tables, then one swap.
  * - Versions and backups: the document streamed from the tables, archived by the shared
  *   `GraphArchive` over `options.archive`.
+ * - The change feed (`changes`): each commit and each import also stores its change record
+ *   (`sql-changes.ts`) in its own transaction, trimmed by `changeRetention`.
  *
  * One instance per database at a time is the intended use (the object holds one); a second
  * instance over the same database reads and writes the same tables correctly.
@@ -107,6 +121,8 @@ export class SqliteGraphStore extends GraphMutations implements LazyGraphService
   readonly #archive: GraphArchive;
   readonly #admin = new Mutex();
   readonly #gate: ExportGate;
+  readonly #retention: ChangeRetention;
+  readonly #changes: SqlChangeFeed;
   #closed = false;
   /** The SQLite store never recovers from files: its database is the durable state. */
   readonly recovery = null;
@@ -118,6 +134,8 @@ export class SqliteGraphStore extends GraphMutations implements LazyGraphService
     this.#clock = options.clock ?? systemClock;
     this.#hasher = options.hasher ?? createSha256;
     this.#gate = new ExportGate(options.exportHoldMs ?? 30_000);
+    this.#retention = changeRetention(options.changeRetention);
+    this.#changes = new SqlChangeFeed(db.sql);
     this.#archive = new GraphArchive(options.archive, {
       hasher: this.#hasher,
       clock: this.#clock,
@@ -146,7 +164,7 @@ export class SqliteGraphStore extends GraphMutations implements LazyGraphService
     // initialised the tables meanwhile, and its graph must not be replaced.
     if (liveSet(this.#db.sql) !== null) return;
     if (initial) {
-      const seq = await this.#importGraph(initial);
+      const seq = await this.#importGraph(initial, undefined, null);
       this.#emit({
         type: "initialised",
         seq,
@@ -160,7 +178,7 @@ export class SqliteGraphStore extends GraphMutations implements LazyGraphService
       file: "seed",
       now: this.now(),
     });
-    await this.#importGraph(graph);
+    await this.#importGraph(graph, undefined, null);
     this.#emit({ type: "seeded", nodes: graph.nodeCount, edges: graph.edgeCount });
   }
 
@@ -189,6 +207,32 @@ export class SqliteGraphStore extends GraphMutations implements LazyGraphService
   /** Always up to date: every read goes to the tables. */
   async refresh(): Promise<void> {}
 
+  /** The change feed: committed changes with their audit fields, as retained in the `changes` table. */
+  get changes(): SqlChangeFeed {
+    return this.#changes;
+  }
+
+  /**
+   * Applies change retention in full (a commit trims only a few records, and age alone trims
+   * nothing while no one writes): in transactions of at most 1,000 records, for the alarm.
+   * Returns how many records were dropped.
+   */
+  applyChangeRetention(): number {
+    let dropped = 0;
+    for (;;) {
+      const n = this.#db.transactionSync(() =>
+        trimChanges(this.#db.sql, this.#retention, this.#clock.now().getTime(), 1000),
+      );
+      dropped += n;
+      if (n < 1000) return dropped;
+    }
+  }
+
+  /** Stores a change record (inside the transaction of the write it records). */
+  #record(record: ChangeRecord): void {
+    appendChange(this.#db.sql, record, this.#retention, this.#clock.now().getTime());
+  }
+
   // ---------------------------------------------------------------- commits
 
   protected async commitWith<T>(
@@ -202,8 +246,8 @@ export class SqliteGraphStore extends GraphMutations implements LazyGraphService
     this.#assertOpen();
     let changes: readonly Change[] = [];
     let seq = 0;
-    const value = this.#db.transactionSync(() =>
-      commitInTables(
+    const value = this.#db.transactionSync(() => {
+      const out = commitInTables(
         this.#db.sql,
         this.#tables(),
         this.#hasher,
@@ -216,11 +260,15 @@ export class SqliteGraphStore extends GraphMutations implements LazyGraphService
           seq = after;
           return read(graph, after);
         },
-      ),
-    );
-    // The audit is not stored in the tables yet (issue 14: the object's changes table is still
-    // to come); the event carries it for whoever follows commits.
-    if (changes.length > 0) this.#emit({ type: "committed", seq, changes, audit });
+      );
+      // In the same transaction: a write that rolls back leaves no record behind.
+      if (changes.length > 0) this.#record(recordOf(seq - changes.length, seq, this.now(), audit, changes));
+      return out;
+    });
+    if (changes.length > 0) {
+      this.#changes.appended();
+      this.#emit({ type: "committed", seq, changes, audit });
+    }
     return value;
   }
 
@@ -383,12 +431,13 @@ export class SqliteGraphStore extends GraphMutations implements LazyGraphService
    * from the archive into the shadow tables (`#restoreStreamed`); one in another layout than
    * ours is loaded whole instead.
    */
-  async restoreVersion(id: string): Promise<GraphStats> {
+  async restoreVersion(id: string, options: AuditOptions = {}): Promise<GraphStats> {
     assertTimestampId(id, "version");
     this.#assertOpen();
+    const audit = this.auditOf({ ...options, source: options.source ?? "restore" });
     return this.#admin.run(async () => {
       const from = `graph_${id}.json`;
-      const backup = await this.#restoreStreamed(await this.#archive.openVersion(id));
+      const backup = await this.#restoreStreamed(await this.#archive.openVersion(id), audit);
       if (backup) {
         this.#emit({ type: "restored", from, backup: backup.id, streamed: true });
         return this.stats();
@@ -396,7 +445,7 @@ export class SqliteGraphStore extends GraphMutations implements LazyGraphService
       // Read and verified before anything is written (a bad version changes nothing).
       const graph = await this.#archive.loadVersion(id, this.now());
       const safety = await this.#backupLocked();
-      await this.#importGraph(graph);
+      await this.#importGraph(graph, undefined, audit);
       this.#emit({ type: "restored", from, backup: safety.id, streamed: false });
       return graph.stats();
     });
@@ -414,6 +463,7 @@ export class SqliteGraphStore extends GraphMutations implements LazyGraphService
    */
   async #restoreStreamed(
     document: ArchivedDocument,
+    audit: ChangeAudit,
     protect: readonly string[] = [],
   ): Promise<BackupInfo | null> {
     const graphImport = GraphImport.begin(this.#db);
@@ -434,7 +484,7 @@ export class SqliteGraphStore extends GraphMutations implements LazyGraphService
         return null;
       }
       const backup = await this.#backupLocked(protect);
-      await this.commitImport(graphImport);
+      await this.#swapIn(graphImport, undefined, audit);
       return backup;
     } catch (err) {
       abortQuietly(graphImport);
@@ -447,18 +497,16 @@ export class SqliteGraphStore extends GraphMutations implements LazyGraphService
    * Validates first (nothing changes on bad input), backs up, then imports; the precondition
    * is checked before the backup and again inside the swap.
    */
-  async replaceGraph(
-    document: unknown,
-    options: { precondition?: (graph: KnowledgeGraph) => void } = {},
-  ): Promise<GraphStats> {
+  async replaceGraph(document: unknown, options: ReplaceOptions = {}): Promise<GraphStats> {
     this.#assertOpen();
+    const audit = this.auditOf({ ...options, source: options.source ?? "import" });
     const { graph } = readDocument(document, { file: "document", now: this.now() });
     assertSubmittedChecksum(document, this.#hasher);
     const precondition = options.precondition;
     return this.#admin.run(async () => {
       if (precondition) this.#db.transactionSync(() => precondition(this.#workingGraph()));
       await this.#backupLocked();
-      await this.#importGraph(graph, precondition);
+      await this.#importGraph(graph, precondition, audit);
       return graph.stats();
     });
   }
@@ -485,22 +533,51 @@ export class SqliteGraphStore extends GraphMutations implements LazyGraphService
     return GraphImport.resume(this.#db, token);
   }
 
-  /** Swaps an import in, once no export is reading the tables; resolves to the new `seq`. */
+  /**
+   * Swaps an import in, once no export is reading the tables; resolves to the new `seq`. The
+   * change feed records it (source `import` unless `options` says otherwise).
+   */
   async commitImport(
     graphImport: GraphImport,
     precondition?: (graph: KnowledgeGraph) => void,
+    options: AuditOptions = {},
+  ): Promise<number> {
+    this.#assertOpen();
+    return this.#swapIn(
+      graphImport,
+      precondition,
+      this.auditOf({ ...options, source: options.source ?? "import" }),
+    );
+  }
+
+  /**
+   * `commitImport` with the feed record it makes: `audit`'s replacement record, stored in the
+   * swap's transaction, or none for the first graph of new tables (`null`: history starts at
+   * its `seq`).
+   */
+  async #swapIn(
+    graphImport: GraphImport,
+    precondition: ((graph: KnowledgeGraph) => void) | undefined,
+    audit: ChangeAudit | null,
   ): Promise<number> {
     this.#assertOpen();
     await this.#gate.passage();
-    const seq = graphImport.commitSync(precondition && (() => precondition(this.#workingGraph())));
-    const reads = this.#reads();
-    this.#emit({
-      type: "imported",
-      seq,
-      nodes: reads.count("nodes"),
-      edges: reads.count("edges"),
-      patterns: reads.count("patterns"),
-    });
+    let replaced = { nodes: 0, edges: 0, patterns: 0 };
+    const seq = graphImport.commitSync(
+      precondition && (() => precondition(this.#workingGraph())),
+      (after, previous) => {
+        const reads = this.#reads();
+        replaced = {
+          nodes: reads.count("nodes"),
+          edges: reads.count("edges"),
+          patterns: reads.count("patterns"),
+        };
+        if (previous === null || audit === null) clearChanges(this.#db.sql);
+        else this.#record({ ...recordOf(previous, after, this.now(), audit, []), replaced });
+      },
+    );
+    this.#changes.appended();
+    this.#emit({ type: "imported", seq, ...replaced });
     return seq;
   }
 
@@ -509,7 +586,11 @@ export class SqliteGraphStore extends GraphMutations implements LazyGraphService
   }
 
   /** Imports an in-memory graph in chunks of `importChunkRows` rows, then swaps it in. */
-  async #importGraph(graph: KnowledgeGraph, precondition?: (graph: KnowledgeGraph) => void): Promise<number> {
+  async #importGraph(
+    graph: KnowledgeGraph,
+    precondition: ((graph: KnowledgeGraph) => void) | undefined,
+    audit: ChangeAudit | null,
+  ): Promise<number> {
     const rows = this.#chunkRows();
     const graphImport = GraphImport.begin(this.#db);
     try {
@@ -521,7 +602,7 @@ export class SqliteGraphStore extends GraphMutations implements LazyGraphService
       for (const nodes of slices(graph.nodes(), rows)) graphImport.addChunk({ nodes });
       for (const edges of slices(graph.edges(), rows)) graphImport.addChunk({ edges });
       for (const patterns of slices(graph.patterns(), rows)) graphImport.addChunk({ patterns });
-      return await this.commitImport(graphImport, precondition);
+      return await this.#swapIn(graphImport, precondition, audit);
     } catch (err) {
       graphImport.abort();
       throw err;
@@ -548,12 +629,13 @@ export class SqliteGraphStore extends GraphMutations implements LazyGraphService
    * Restores a backup's graph (every file checked against its manifest, the graph while it
    * streams in), after a safety backup.
    */
-  async restoreBackup(id: string): Promise<GraphStats> {
+  async restoreBackup(id: string, options: AuditOptions = {}): Promise<GraphStats> {
     assertTimestampId(id, "backup");
     this.#assertOpen();
+    const audit = this.auditOf({ ...options, source: options.source ?? "restore" });
     return this.#admin.run(async () => {
       const from = `backups/${id}/`;
-      const streamed = await this.#restoreStreamed(await this.#archive.openBackupGraph(id), [id]);
+      const streamed = await this.#restoreStreamed(await this.#archive.openBackupGraph(id), audit, [id]);
       if (streamed) {
         this.#emit({ type: "restored", from, backup: streamed.id, streamed: true });
         return this.stats();
@@ -561,7 +643,7 @@ export class SqliteGraphStore extends GraphMutations implements LazyGraphService
       // A graph.json in another layout (a backup of Python files): loaded whole, as before.
       const { graph } = await this.#archive.readBackup(id, this.now());
       const safety = await this.#backupLocked([id]);
-      await this.#importGraph(graph);
+      await this.#importGraph(graph, undefined, audit);
       this.#emit({ type: "restored", from, backup: safety.id, streamed: false });
       return graph.stats();
     });
@@ -589,6 +671,19 @@ export class SqliteGraphStore extends GraphMutations implements LazyGraphService
       this.#closed = true;
     });
   }
+}
+
+/** A feed record from `from` to `seq`, with `audit`'s fields. */
+function recordOf(
+  from: number,
+  seq: number,
+  at: string,
+  audit: ChangeAudit,
+  changes: readonly Change[],
+): ChangeRecord {
+  const record: ChangeRecord = { seq, from, at, source: audit.source, changes };
+  if (audit.actor !== undefined) record.actor = audit.actor;
+  return record;
 }
 
 /** Drops a failed import; its own failure must not hide the error that made it fail. */
