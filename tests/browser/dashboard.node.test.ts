@@ -16,7 +16,7 @@ const suite = runDashboardSuite("node server", async () => {
 });
 
 /** Issue 14: the Node server serves the change feed, so every live case runs here. */
-runLiveDashboardCases("node server", suite, { changeFeed: true });
+runLiveDashboardCases("node server", suite);
 
 /**
  * Node only: without `DAWSOS_API_TOKEN` (the default `pnpm start` on loopback) the Node server

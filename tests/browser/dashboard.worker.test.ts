@@ -22,9 +22,5 @@ const suite = runDashboardSuite("worker (wrangler dev)", async () => {
   };
 });
 
-/**
- * Issue 14: the Worker does not serve the change feed yet (404), so only the case that checks
- * the dashboard says so runs. Once it does, set `changeFeed: true`: the Node server's live cases
- * (live PATCH within 1 s, history, reconnect with Last-Event-ID, 412 conflict) then run here.
- */
-runLiveDashboardCases("worker (wrangler dev)", suite, { changeFeed: false });
+/** The same live cases as on Node: the Worker's GraphObject serves the change feed too. */
+runLiveDashboardCases("worker (wrangler dev)", suite);

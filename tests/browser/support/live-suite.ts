@@ -3,16 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DashboardSuite } from "./dashboard-suite.ts";
 import { TcpProxy } from "./tcp-proxy.ts";
 
-export interface LiveCasesOptions {
-  /**
-   * Whether the target serves the change feed (`GET /api/changes`, issue 14). The Node server
-   * does. The Worker does not yet (it answers 404): there the cases check that the dashboard
-   * says so and works as before. Turn it on for the Worker once it serves the feed — then the
-   * Node cases run there unchanged.
-   */
-  changeFeed: boolean;
-}
-
 const WAIT = { timeout: 30_000 };
 const PROBE = "LIVE_PROBE";
 
@@ -26,7 +16,7 @@ const PROBE = "LIVE_PROBE";
  * The cases build on each other (one page, one probe node), like the main suite's. Every wait
  * is for a state of the page; the one timing assertion is issue 14's "within 1 s" target.
  */
-export function runLiveDashboardCases(name: string, suite: DashboardSuite, options: LiveCasesOptions): void {
+export function runLiveDashboardCases(name: string, suite: DashboardSuite): void {
   let proxy: TcpProxy | undefined;
   let page: Page;
   const pageErrors: string[] = [];
@@ -72,21 +62,6 @@ export function runLiveDashboardCases(name: string, suite: DashboardSuite, optio
     await page?.close();
     await proxy?.close();
   });
-
-  if (!options.changeFeed) {
-    describe(`live dashboard on ${name} (no change feed yet)`, () => {
-      it("says live updates are not available, and everything else works as before", async () => {
-        expect((await api("/api/changes")).status).toBe(404);
-        await openPage(suite.target().baseUrl, "#/graph/AAPL");
-        await expect.poll(() => page.getByTestId("node-title").textContent(), WAIT).toBe("AAPL");
-        await expect.poll(() => indicator().getAttribute("data-state"), WAIT).toBe("offline");
-        expect(await indicator().textContent()).toBe("Offline");
-        expect(await indicator().getAttribute("aria-label")).toContain("does not offer live updates");
-        expect(pageErrors).toEqual([]);
-      });
-    });
-    return;
-  }
 
   describe(`live dashboard on ${name}`, () => {
     beforeAll(async () => {
