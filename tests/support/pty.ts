@@ -12,7 +12,8 @@ export const shellQuote = (arg: string) => `'${arg.replaceAll("'", `'\\''`)}'`;
  * Runs `command` (a shell command line) on a fresh pseudo-terminal `columns` wide. Resolves with
  * the exit status and everything the terminal was sent (stdout and stderr together; the
  * terminal turns each `\n` into `\r\n`). The environment is the tests' clean one (`childEnv`),
- * plus `env`; `TERM` is a real terminal's unless `env` says otherwise.
+ * plus `env`; `TERM` is a real terminal's and `CI` is unset (a person at a terminal, even when
+ * the tests themselves run under CI=true) unless `env` says otherwise.
  */
 export async function runInPty(
   command: string,
@@ -21,7 +22,7 @@ export async function runInPty(
   // `stty` sizes the terminal: without one to copy, script's is 0×0 (programs then assume 80).
   const line = `stty cols ${options.columns ?? 200} rows 50; ${command}`;
   const proc = spawnProcess("script", ["-qec", line, "/dev/null"], {
-    env: { TERM: "xterm", ...options.env },
+    env: { TERM: "xterm", CI: undefined, ...options.env },
     group: true,
   });
   const timeoutMs = options.timeoutMs ?? 60_000;
