@@ -1,12 +1,15 @@
 /**
  * A minimal Server-Sent Events client over node:http for the change-feed tests: it parses
- * events as they arrive, can pause reading (a stalled consumer: the socket's buffers fill and
+ * events as they arrive (with the dashboard's `SseParser`, so the tests exercise the parser the
+ * product uses), can pause reading (a stalled consumer: the socket's buffers fill and
  * the server's writes block) and can be cut off (a forced disconnect).
  */
 import { Agent, type ClientRequest, type IncomingMessage, request } from "node:http";
+import { SseParser } from "../../apps/dashboard/src/live/sse-parser.ts";
 import { TEST_TOKEN } from "./processes.ts";
 
 export interface SseEvent {
+  /** The stream's last event id when this event was dispatched, if it had one. */
   id?: string;
   event: string;
   data: string;
@@ -46,8 +49,7 @@ export function openSse(
       (res: IncomingMessage) => {
         const events: SseEvent[] = [];
         const waiters = new Set<() => void>();
-        let comments = 0;
-        let buffer = "";
+        const parser = new SseParser();
         let errorBody = "";
         let endResolve!: () => void;
         const ended = new Promise<void>((r) => {
@@ -59,31 +61,8 @@ export function openSse(
             errorBody += chunk;
             return;
           }
-          buffer += chunk;
-          for (;;) {
-            const end = buffer.indexOf("\n\n");
-            if (end === -1) break;
-            const block = buffer.slice(0, end);
-            buffer = buffer.slice(end + 2);
-            const event: SseEvent = { event: "message", data: "" };
-            const data: string[] = [];
-            let isComment = true;
-            for (const line of block.split("\n")) {
-              if (line.startsWith(":")) continue;
-              isComment = false;
-              const colon = line.indexOf(":");
-              const field = colon === -1 ? line : line.slice(0, colon);
-              const value = colon === -1 ? "" : line.slice(colon + 1).replace(/^ /, "");
-              if (field === "data") data.push(value);
-              else if (field === "event") event.event = value;
-              else if (field === "id") event.id = value;
-            }
-            if (isComment) comments++;
-            else {
-              event.data = data.join("\n");
-              events.push(event);
-            }
-          }
+          for (const e of parser.push(chunk))
+            events.push({ event: e.type, data: e.data, ...(e.lastEventId ? { id: e.lastEventId } : {}) });
           for (const w of waiters) w();
         });
         const finish = () => {
@@ -97,7 +76,7 @@ export function openSse(
           status: res.statusCode ?? 0,
           events,
           get comments() {
-            return comments;
+            return parser.comments;
           },
           get errorBody() {
             return errorBody;

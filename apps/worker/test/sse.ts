@@ -1,8 +1,10 @@
+import { SseParser } from "../../dashboard/src/live/sse-parser.ts";
 import type { WorkerEnv } from "../src/env.ts";
 import worker from "../src/index.ts";
 import { TOKEN } from "./support.ts";
 
 export interface SseEvent {
+  /** The stream's last event id when this event was dispatched, if it had one. */
   id?: string;
   event: string;
   data: string;
@@ -11,19 +13,18 @@ export interface SseEvent {
 /**
  * A Server-Sent Events client over a response of the Worker's own entry point (gateway →
  * `stub.fetch` → the object's stream), for the change-feed tests in workerd: it parses events
- * as they arrive, can stop reading (a stalled consumer: backpressure reaches the object) and
+ * as they arrive (with the dashboard's `SseParser`), can stop reading (a stalled consumer: backpressure reaches the object) and
  * can cancel the body (a forced disconnect).
  */
 export class SseStream {
   readonly events: SseEvent[] = [];
-  comments = 0;
   /** The body of a non-200 answer. */
   errorBody = "";
   readonly ended: Promise<void>;
   readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
   readonly #waiters = new Set<() => void>();
   #paused: { resolve: () => void; promise: Promise<void> } | null = null;
-  #buffer = "";
+  readonly #parser = new SseParser();
 
   private constructor(
     readonly status: number,
@@ -62,35 +63,15 @@ export class SseStream {
         this.errorBody += text;
         continue;
       }
-      this.#buffer += text;
-      for (let end = this.#buffer.indexOf("\n\n"); end !== -1; end = this.#buffer.indexOf("\n\n")) {
-        this.#parse(this.#buffer.slice(0, end));
-        this.#buffer = this.#buffer.slice(end + 2);
-      }
+      for (const e of this.#parser.push(text))
+        this.events.push({ event: e.type, data: e.data, ...(e.lastEventId ? { id: e.lastEventId } : {}) });
       this.#notify();
     }
   }
 
-  #parse(block: string): void {
-    const event: SseEvent = { event: "message", data: "" };
-    const data: string[] = [];
-    let comment = true;
-    for (const line of block.split("\n")) {
-      if (line.startsWith(":")) continue;
-      comment = false;
-      const colon = line.indexOf(":");
-      const field = colon === -1 ? line : line.slice(0, colon);
-      const value = colon === -1 ? "" : line.slice(colon + 1).replace(/^ /, "");
-      if (field === "data") data.push(value);
-      else if (field === "event") event.event = value;
-      else if (field === "id") event.id = value;
-    }
-    if (comment) {
-      this.comments++;
-      return;
-    }
-    event.data = data.join("\n");
-    this.events.push(event);
+  /** Comment lines received (heartbeats). */
+  get comments(): number {
+    return this.#parser.comments;
   }
 
   #notify(): void {
