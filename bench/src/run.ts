@@ -130,21 +130,27 @@ async function main(): Promise<void> {
     collectGarbage();
   }
 
-  // Not sized by the graph: runs once.
-  if (wanted(cache.group.id)) {
-    const result = resultOf(cache.group);
-    result.measuredWith = "independent of BENCH_SIZES";
+  /**
+   * Runs a group that BENCH_SIZES does not size, once: its rows and notes, or the failure, and
+   * the machine and load around it (a section kept from an earlier run keeps its own).
+   */
+  const runOnce = async (
+    group: SizedCase["group"],
+    measuredWith: string,
+    run: () => Promise<CaseResult>,
+  ): Promise<void> => {
+    const result = resultOf(group);
+    result.measuredWith = measuredWith;
     const t0 = now();
     const loadBefore = os.loadavg()[0]!;
     try {
-      const { rows, notes } = await cache.run(ctx);
+      const { rows, notes } = await run();
       result.rows.push(...rows);
       result.notes.push(...notes);
     } catch (err) {
       result.notes.push(`**failed**: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
-      log(`cache failed: ${err instanceof Error ? err.stack : String(err)}`);
+      log(`${group.id} failed: ${err instanceof Error ? err.stack : String(err)}`);
     }
-    // The header of RESULTS.md describes only the latest run's machine: this section keeps its own.
     const [l1, l5] = os.loadavg();
     const cpus = os.cpus();
     result.notes.push(
@@ -152,82 +158,26 @@ async function main(): Promise<void> {
         `${loadBefore.toFixed(2)} at the start, ${l1!.toFixed(2)} when done (1 min), ${l5!.toFixed(2)} (5 min)`,
     );
     collectGarbage();
-  }
+  };
 
-  // Not sized by the graph either: runs once.
-  if (wanted(changeFeed.group.id)) {
-    const result = resultOf(changeFeed.group);
-    result.measuredWith = "independent of BENCH_SIZES";
-    const t0 = now();
-    const loadBefore = os.loadavg()[0]!;
-    try {
-      const { rows, notes } = await changeFeed.run(ctx);
-      result.rows.push(...rows);
-      result.notes.push(...notes);
-    } catch (err) {
-      result.notes.push(`**failed**: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
-      log(`change-feed failed: ${err instanceof Error ? err.stack : String(err)}`);
-    }
-    const [l1, l5] = os.loadavg();
-    result.notes.push(
-      `ran ${fmtMs(now() - t0)}; load average ${loadBefore.toFixed(2)} at the start, ${l1!.toFixed(2)} when done ` +
-        `(1 min), ${l5!.toFixed(2)} (5 min) on ${os.cpus().length} cores`,
-    );
-    collectGarbage();
-  }
-
-  // Its own sizes (1k and 100k, BENCH_EDGE_SIZES): runs once, against wrangler dev.
+  if (wanted(cache.group.id)) await runOnce(cache.group, "independent of BENCH_SIZES", () => cache.run(ctx));
+  if (wanted(changeFeed.group.id))
+    await runOnce(changeFeed.group, "independent of BENCH_SIZES", () => changeFeed.run(ctx));
+  // Its own sizes (1k and 100k, BENCH_EDGE_SIZES), against wrangler dev.
   if (wanted(edge.group.id)) {
-    const result = resultOf(edge.group);
-    result.measuredWith = `local wrangler dev, sizes ${process.env.BENCH_EDGE_SIZES ?? "1000,100000"}`;
-    const t0 = now();
-    try {
-      const { rows, notes } = await edge.run(ctx);
-      result.rows.push(...rows);
-      result.notes.push(...notes);
-    } catch (err) {
-      result.notes.push(`**failed**: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
-      log(`edge failed: ${err instanceof Error ? err.stack : String(err)}`);
-    }
-    const [l1, l5] = os.loadavg();
-    result.notes.push(
-      `ran ${fmtMs(now() - t0)}; load average when done ${l1!.toFixed(2)} (1 min), ${l5!.toFixed(2)} (5 min) on ${os.cpus().length} cores`,
-    );
-    collectGarbage();
+    const sizes = process.env.BENCH_EDGE_SIZES ?? "1000,100000";
+    await runOnce(edge.group, `local wrangler dev, sizes ${sizes}`, () => edge.run(ctx));
   }
-
-  // Its own sizes (1k, 5k and 100k, BENCH_DASHBOARD_SIZES): runs once, in headless Chromium.
+  // Its own sizes (1k, 5k and 100k, BENCH_DASHBOARD_SIZES), in headless Chromium.
   if (wanted(dashboard.group.id)) {
-    const result = resultOf(dashboard.group);
-    result.measuredWith = `headless Chromium, sizes ${process.env.BENCH_DASHBOARD_SIZES ?? "1000,5000,100000"}`;
-    const t0 = now();
-    try {
-      const { rows, notes } = await dashboard.run(ctx);
-      result.rows.push(...rows);
-      result.notes.push(...notes);
-    } catch (err) {
-      result.notes.push(`**failed**: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
-      log(`dashboard failed: ${err instanceof Error ? err.stack : String(err)}`);
-    }
-    const [l1, l5] = os.loadavg();
-    result.notes.push(
-      `ran ${fmtMs(now() - t0)}; load average when done ${l1!.toFixed(2)} (1 min), ${l5!.toFixed(2)} (5 min) on ${os.cpus().length} cores`,
-    );
-    collectGarbage();
+    const sizes = process.env.BENCH_DASHBOARD_SIZES ?? "1000,5000,100000";
+    await runOnce(dashboard.group, `headless Chromium, sizes ${sizes}`, () => dashboard.run(ctx));
   }
-
   if (huge && wanted(hugeGraph.group.id)) {
-    const result = resultOf(hugeGraph.group);
-    result.measuredWith = `BENCH_HUGE=1, BENCH_HUGE_NODES=${process.env.BENCH_HUGE_NODES ?? 1_000_000}`;
-    try {
-      const { rows, notes } = await hugeGraph.run(ctx, sampler);
-      result.rows.push(...rows);
-      result.notes.push(...notes);
-    } catch (err) {
-      result.notes.push(`**failed**: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
-      log(`huge-graph failed: ${err instanceof Error ? err.stack : String(err)}`);
-    }
-    collectGarbage();
+    const nodes = process.env.BENCH_HUGE_NODES ?? 1_000_000;
+    await runOnce(hugeGraph.group, `BENCH_HUGE=1, BENCH_HUGE_NODES=${nodes}`, () =>
+      hugeGraph.run(ctx, sampler),
+    );
   }
 
   const groups = ORDER.map((id) => results.get(id)).filter((g): g is GroupResult => g !== undefined);
