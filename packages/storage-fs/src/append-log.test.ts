@@ -1,9 +1,10 @@
-import { mkdtemp, readFile, realpath, rm, symlink, writeFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { mkdtemp, readdir, readFile, readlink, realpath, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { InvalidIdError, StorageError, ValidationError } from "@dawsos/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { nodeFsOps } from "./fs-ops.ts";
+import { type FsOps, nodeFsOps } from "./fs-ops.ts";
 import { FsStorage } from "./fs-storage.ts";
 import { type FaultRule, FaultyFs } from "./testing/faulty-fs.ts";
 
@@ -122,6 +123,111 @@ describe("FsAppendLog: appends", () => {
     await pending;
     await log.close();
     expect(await journal()).toBe("first\n");
+  });
+});
+
+describe("FsAppendLog: durable appends through an O_DSYNC descriptor", () => {
+  /** nodeFsOps with every handle call of `graph.journal` counted by kind. */
+  function countingFs(calls: string[]): FsOps {
+    return {
+      ...nodeFsOps,
+      async open(path, flags) {
+        const handle = await nodeFsOps.open(path, flags);
+        if (!path.endsWith("graph.journal")) return handle;
+        const counted = (name: string, fn: (...args: never[]) => Promise<unknown>) =>
+          (async (...args: never[]) => {
+            calls.push(name);
+            return fn(...args);
+          }) as never;
+        return {
+          ...handle,
+          write: counted("write", handle.write),
+          datasync: counted("datasync", handle.datasync),
+          ...(handle.writeDurably ? { writeDurably: counted("writeDurably", handle.writeDurably) } : {}),
+        };
+      },
+    };
+  }
+
+  it.runIf(process.platform === "linux")(
+    "opens the journal a second time, O_DSYNC | O_APPEND on the same file, and closes both",
+    async () => {
+      const dir = await tempDir("dsync");
+      const own = await FsStorage.open(dir, { lock: true });
+      const path = join(dir, "graph.journal");
+      const descriptorsOf = async () => {
+        const out: number[] = [];
+        for (const fd of await readdir("/proc/self/fd")) {
+          const target = await readlink(`/proc/self/fd/${fd}`).catch(() => "");
+          if (target === path) out.push(Number(fd));
+        }
+        return out;
+      };
+      try {
+        const log = await own.openAppendLog("graph.journal");
+        const fds = await descriptorsOf();
+        expect(fds).toHaveLength(2);
+        const flags = await Promise.all(
+          fds.map(async (fd) => {
+            const info = await readFile(`/proc/self/fdinfo/${fd}`, "utf8");
+            return Number.parseInt(/^flags:\s+([0-7]+)/m.exec(info)![1]!, 8);
+          }),
+        );
+        const dsync = flags.filter((f) => (f & constants.O_DSYNC) !== 0);
+        expect(dsync).toHaveLength(1);
+        expect(dsync[0]! & constants.O_APPEND).toBe(constants.O_APPEND);
+        await log.append(encode("a\n"), { sync: true });
+        await log.close();
+        expect(await descriptorsOf()).toEqual([]);
+      } finally {
+        await own.close();
+      }
+    },
+  );
+
+  it("a synced append is one durable write; after an unsynced one, or on a non-empty file, write → fdatasync", async () => {
+    const dir = await tempDir("dsync-calls");
+    const calls: string[] = [];
+    const own = await FsStorage.open(dir, { fs: countingFs(calls), lock: true });
+    try {
+      const log = await own.openAppendLog("graph.journal");
+      await log.append(encode("a\n"), { sync: true });
+      await log.append(encode("b\n"), { sync: true });
+      expect(calls.splice(0)).toEqual(["writeDurably", "writeDurably"]);
+      // Bytes written without a sync are not covered by a later O_DSYNC write of other bytes.
+      await log.append(encode("c\n"));
+      await log.append(encode("d\n"), { sync: true });
+      await log.append(encode("e\n"), { sync: true });
+      expect(calls.splice(0)).toEqual(["write", "write", "datasync", "writeDurably"]);
+      await log.close();
+
+      // A reopened log may sit on bytes a killed writer left in the page cache, unsynced.
+      const reopened = await own.openAppendLog("graph.journal");
+      await reopened.append(encode("f\n"), { sync: true });
+      await reopened.append(encode("g\n"), { sync: true });
+      expect(calls.splice(0)).toEqual(["write", "datasync", "writeDurably"]);
+      await reopened.close();
+      expect(await readFile(join(dir, "graph.journal"), "utf8")).toBe("a\nb\nc\nd\ne\nf\ng\n");
+    } finally {
+      await own.close();
+    }
+  });
+
+  it("FaultyFs passes the durable write through, logged and failing as write → fdatasync", async () => {
+    const path = join(root, "other.log");
+    const handle = await faulty.open(path, "a+");
+    expect(handle.writeDurably).toBeTypeOf("function");
+    faulty.clearLog();
+    await handle.writeDurably!(encode("one\n"));
+    faulty.failOn({ op: "datasync", code: "EIO" });
+    await expect(handle.writeDurably!(encode("two\n"))).rejects.toMatchObject({
+      code: "EIO",
+      syscall: "fdatasync",
+    });
+    expect(faulty.log.map((e) => e.op)).toEqual(["write", "datasync", "write", "datasync"]);
+    await handle.close();
+    // The failed sync's bytes reached the file (the page cache): what a caller must cut back.
+    expect(await readFile(path, "utf8")).toBe("one\ntwo\n");
   });
 });
 

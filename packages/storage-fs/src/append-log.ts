@@ -15,7 +15,8 @@ export interface AppendLogHost {
 
 /**
  * An append-only file kept open on one handle (the graph journal), so a durable append costs
- * one write and one fdatasync instead of open/lstat/write/fdatasync/close.
+ * one write and one fdatasync instead of open/lstat/write/fdatasync/close — or, where the
+ * handle offers `writeDurably` (an O_DSYNC descriptor), one write that is durable on return.
  *
  * Writes use O_APPEND (the handle is opened `"a+"`), not positional writes at `size`:
  * `"a+"` creates a missing file without truncating an existing one in a single open (Node has
@@ -44,6 +45,14 @@ export class FsAppendLog implements AppendLog {
   #size: number;
   /** Set when a write, fdatasync or truncate failed: the file may hold bytes past `size`. */
   #dirty = false;
+  /**
+   * Set by an append without `sync` until the next fdatasync: a synced append must then make
+   * those earlier bytes durable too, which one O_DSYNC write (`writeDurably`) would not. Also
+   * set at open when the file is not empty: a writer killed between its write and its
+   * fdatasync leaves bytes in the page cache that this process reads (and replays) but that are
+   * not on disk yet, and the next acknowledged record must not be durable without them.
+   */
+  #unsynced: boolean;
   /** Why the log can no longer write (closed, or its file replaced), or `undefined`. */
   #unusable: string | undefined;
   #closing: Promise<void> | undefined;
@@ -53,6 +62,7 @@ export class FsAppendLog implements AppendLog {
     this.#handle = handle;
     this.#size = size;
     this.#host = host;
+    this.#unsynced = size > 0;
   }
 
   /** Bytes in the log, all written successfully: the offset the next append writes at. */
@@ -81,8 +91,16 @@ export class FsAppendLog implements AppendLog {
         );
       }
       try {
-        await this.#handle.write(record);
-        if (sync) await this.#handle.datasync();
+        if (!sync) {
+          await this.#handle.write(record);
+          this.#unsynced = true;
+        } else if (this.#handle.writeDurably && !this.#unsynced) {
+          await this.#handle.writeDurably(record);
+        } else {
+          await this.#handle.write(record);
+          await this.#handle.datasync();
+          this.#unsynced = false;
+        }
       } catch (err) {
         this.#dirty = true;
         throw storageFailure("append to", this.#key, err);
@@ -101,6 +119,7 @@ export class FsAppendLog implements AppendLog {
       this.#assertWritable();
       try {
         await this.#handle.datasync();
+        this.#unsynced = false;
       } catch (err) {
         this.#dirty = true;
         throw storageFailure("sync", this.#key, err);
@@ -124,6 +143,7 @@ export class FsAppendLog implements AppendLog {
       try {
         await this.#handle.truncate(length);
         await this.#handle.datasync();
+        this.#unsynced = false;
       } catch (err) {
         this.#dirty = true;
         throw storageFailure("truncate", this.#key, err);

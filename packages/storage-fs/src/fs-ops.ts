@@ -1,3 +1,4 @@
+import { constants as fsConstants } from "node:fs";
 import * as fsp from "node:fs/promises";
 
 /**
@@ -56,6 +57,17 @@ export interface FsFileHandle {
   sync(): Promise<void>;
   /** fdatasync(2): data and the metadata needed to read it back (size), not timestamps. */
   datasync(): Promise<void>;
+  /**
+   * `write` and then `datasync` as one step, when the handle can do it cheaper: a handle opened
+   * `"a+"` by `nodeFsOps` writes through a second descriptor of the same file opened with
+   * O_DSYNC, so a durable append is one write(2) that returns once its bytes (and the size
+   * needed to read them back) are on disk — the same guarantee as write + fdatasync, one
+   * syscall and one thread-pool round trip fewer (the journal's group commit does one per
+   * group). O_DSYNC makes only the bytes of that write durable, not earlier unsynced writes
+   * through the other descriptor: callers that mix use `datasync` for those. Optional:
+   * wrappers without it get write + datasync.
+   */
+  writeDurably?(bytes: Uint8Array): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -78,16 +90,43 @@ export interface FsStat {
   isSymbolicLink(): boolean;
 }
 
-function wrapHandle(handle: fsp.FileHandle): FsFileHandle {
+/** Writes all of `bytes` (FileHandle.write may write fewer than asked; no write may be short). */
+async function writeAll(handle: fsp.FileHandle, bytes: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.length) {
+    const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset);
+    offset += bytesWritten;
+  }
+}
+
+/**
+ * The O_DSYNC twin of an `"a+"` handle (see `FsFileHandle.writeDurably`): opened on the same
+ * path without O_CREAT, then checked to be the same file (device and inode), so a file renamed
+ * or replaced between the two opens is an error instead of a journal split across two files.
+ * Both descriptors append (O_APPEND), so either writes at the end of the file as it is.
+ */
+async function openDsyncTwin(path: string, handle: fsp.FileHandle): Promise<fsp.FileHandle> {
+  const { O_WRONLY, O_APPEND, O_DSYNC } = fsConstants;
+  const twin = await fsp.open(path, O_WRONLY | O_APPEND | O_DSYNC);
+  try {
+    const [a, b] = await Promise.all([handle.stat(), twin.stat()]);
+    if (a.dev !== b.dev || a.ino !== b.ino) {
+      throw Object.assign(new Error(`ESTALE: ${path} was replaced while it was being opened`), {
+        code: "ESTALE",
+        syscall: "open",
+        path,
+      });
+    }
+    return twin;
+  } catch (err) {
+    await twin.close();
+    throw err;
+  }
+}
+
+function wrapHandle(handle: fsp.FileHandle, dsync?: fsp.FileHandle): FsFileHandle {
   return {
-    async write(bytes) {
-      // FileHandle.write may write fewer bytes than asked; a replace must never be short.
-      let offset = 0;
-      while (offset < bytes.length) {
-        const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset);
-        offset += bytesWritten;
-      }
-    },
+    write: (bytes) => writeAll(handle, bytes),
     async read(buffer, position) {
       const { bytesRead } = await handle.read(buffer, 0, buffer.length, position ?? null);
       return bytesRead;
@@ -96,14 +135,29 @@ function wrapHandle(handle: fsp.FileHandle): FsFileHandle {
     truncate: (length) => handle.truncate(length),
     sync: () => handle.sync(),
     datasync: () => handle.datasync(),
-    close: () => handle.close(),
+    ...(dsync ? { writeDurably: (bytes: Uint8Array) => writeAll(dsync, bytes) } : {}),
+    async close() {
+      try {
+        await dsync?.close();
+      } finally {
+        await handle.close();
+      }
+    },
   };
 }
 
 /** `FsOps` over `node:fs/promises`: the real thing. */
 export const nodeFsOps: FsOps = {
   async open(path, flags) {
-    return wrapHandle(await fsp.open(path, flags));
+    const handle = await fsp.open(path, flags);
+    // No O_DSYNC (Windows): write + datasync, as for every other handle.
+    if (flags !== "a+" || fsConstants.O_DSYNC === undefined) return wrapHandle(handle);
+    try {
+      return wrapHandle(handle, await openDsyncTwin(path, handle));
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
   },
   async readFile(path) {
     const buffer = await fsp.readFile(path);

@@ -238,6 +238,26 @@ export class FaultyFs implements FsOps {
         this.#enter("datasync", path);
         return handle.datasync();
       },
+      // A durable write is logged (and can fail) as the write and the fdatasync it stands for,
+      // so every fault test of write + datasync also covers the one-syscall path.
+      ...(handle.writeDurably
+        ? {
+            writeDurably: async (bytes: Uint8Array) => {
+              const writeFault = this.#record("write", path, { bytes: bytes.length });
+              if (writeFault !== undefined) {
+                if (writeFault.partial === true) {
+                  await handle.write(bytes.subarray(0, Math.floor(bytes.length / 2)));
+                }
+                throw fsError(writeFault.code, SYSCALL.write, path);
+              }
+              const syncFault = this.#record("datasync", path, {});
+              if (syncFault === undefined) return handle.writeDurably!(bytes);
+              // The bytes reached the page cache; making them durable failed.
+              await handle.write(bytes);
+              throw fsError(syncFault.code, SYSCALL.datasync, path);
+            },
+          }
+        : {}),
       close: async () => {
         const fault = this.#record("close", path, {});
         await handle.close();
