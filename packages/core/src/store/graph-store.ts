@@ -20,10 +20,12 @@ import { createSha256, type HasherFactory } from "../integrity/sha256.ts";
 import { type Durability, JournalWriter } from "../journal/journal-writer.ts";
 import type { StorageAdapter } from "../storage/adapter.ts";
 import { assertGraphStorage } from "../storage/graph-capabilities.ts";
+import { listedSize } from "../storage/metered-reads.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
 import { Mutex } from "../util/mutex.ts";
 import type { OnProgress } from "../util/progress.ts";
 import { type ArchiveEvent, GraphArchive } from "./archive.ts";
+import { compactionDue } from "./compaction-policy.ts";
 import type {
   AuditOptions,
   BackupInfo,
@@ -63,9 +65,12 @@ export interface GraphStoreOptions {
   durability?: Durability;
   /** Upper bound on the fdatasync delay in `"batched"` mode. Default 50 ms. */
   batchDelayMs?: number;
-  /** Compact (fold the journal into `graph.json`) past this journal size. Default 64 MiB. */
+  /**
+   * Compact (fold the journal into `graph.json`) past this journal size. Default: 64 MiB or the
+   * size of `graph.json`, whichever is larger (see `compactionDue` for why it grows).
+   */
   compactAfterBytes?: number;
-  /** … or past this many journal records. Default 100,000. */
+  /** … or past this many journal records. Default: 100,000 or the graph's nodes + edges, whichever is larger. */
   compactAfterRecords?: number;
   /** Versions kept (newest first). Default 20. */
   versionRetention?: number;
@@ -144,6 +149,8 @@ export class GraphStore extends GraphMutations implements GraphService {
   readonly #changes: ChangeLog;
   /** The newest seq already in a `changes/` segment. */
   #persistedSeq: number;
+  /** Bytes of `graph.json` as last written or found at open: scales the compaction threshold. */
+  #snapshotBytes = 0;
 
   private constructor(
     storage: StorageAdapter,
@@ -201,6 +208,9 @@ export class GraphStore extends GraphMutations implements GraphService {
         });
     const changes = await openChangeLog(storage, loaded, hasher, clock, options.changeRetention);
     store = new GraphStore(storage, options, loaded, writer, changes);
+    if (writer && options.compactAfterBytes === undefined) {
+      store.#snapshotBytes = (await listedSize(storage, GRAPH_KEY)) ?? 0;
+    }
     await store.#finishOpen(loaded);
     return store;
   }
@@ -370,9 +380,13 @@ export class GraphStore extends GraphMutations implements GraphService {
   #maybeCompact(): void {
     const writer = this.#writer;
     if (!writer || this.#compaction || this.#closed) return;
-    const bytes = this.#options.compactAfterBytes ?? 64 * 1024 * 1024;
-    const records = this.#options.compactAfterRecords ?? 100_000;
-    if (writer.size < bytes && writer.records < records) return;
+    const graph = this.#graph;
+    const due = compactionDue(
+      { bytes: writer.size, records: writer.records },
+      { snapshotBytes: this.#snapshotBytes, records: graph.nodeCount + graph.edgeCount },
+      this.#options,
+    );
+    if (!due) return;
     this.#compaction = this.#admin
       .run(() => this.#compactLocked(false))
       .catch((error: unknown) => this.#emit({ type: "compaction_failed", error }))
@@ -404,7 +418,7 @@ export class GraphStore extends GraphMutations implements GraphService {
       // Counted with the snapshot: writers may change the graph while it is written.
       return { snapshot: captureSnapshot(this.#graph), progress: this.#writeProgress(this.#graph) };
     });
-    let written: { checksum: string };
+    let written: { checksum: string; size: number };
     try {
       written = await writeSnapshotTo(this.storage, GRAPH_KEY, snapshot, this.#hasher, progress);
     } catch (err) {
@@ -425,6 +439,7 @@ export class GraphStore extends GraphMutations implements GraphService {
       await writer.rewrite(tail.join(""), tail.length);
     });
     this.#checksum = written.checksum;
+    this.#snapshotBytes = written.size;
     this.#emit({ type: "compacted", seq: snapshot.seq, records: folded, ms: Date.now() - started });
     return { checksum: written.checksum, seq: snapshot.seq };
   }
@@ -521,7 +536,7 @@ export class GraphStore extends GraphMutations implements GraphService {
       await this.#persistChanges(this.#graph.seq);
       const from = this.#graph.seq;
       graph.advanceSeq(this.#graph.seq + 1);
-      const { checksum } = await writeSnapshotTo(
+      const { checksum, size } = await writeSnapshotTo(
         this.storage,
         GRAPH_KEY,
         captureSnapshot(graph),
@@ -530,6 +545,7 @@ export class GraphStore extends GraphMutations implements GraphService {
       );
       this.#graph = graph;
       this.#checksum = checksum;
+      this.#snapshotBytes = size;
       await writer.rewrite("", 0);
       await this.#recordReplacement({
         seq: graph.seq,
