@@ -56,6 +56,8 @@ export async function sha256Hex(data: Uint8Array | string): Promise<string> {
 /** The part of `node:crypto` used here. */
 interface NativeCrypto {
   createHash(algorithm: "sha256"): { update(data: Uint8Array | string): { digest(encoding: "hex"): string } };
+  /** One-shot digest (Node ≥ 20.12, Deno): about twice as fast as a Hash object for short input. */
+  hash?(algorithm: "sha256", data: Uint8Array | string, encoding: "hex"): string;
 }
 
 /**
@@ -73,11 +75,14 @@ const nativeCrypto: NativeCrypto | null = (() => {
   }
 })();
 
+const nativeHash = typeof nativeCrypto?.hash === "function" ? nativeCrypto.hash.bind(nativeCrypto) : null;
+
 /**
  * Synchronous one-shot SHA-256 (for places that cannot await, such as deterministic ids and
  * record ETags — computed once per record version, on the GET path).
  */
 export function sha256HexSync(data: Uint8Array | string): string {
+  if (nativeHash) return nativeHash("sha256", data, "hex");
   if (nativeCrypto) return nativeCrypto.createHash("sha256").update(data).digest("hex");
   return toHex(sha256(typeof data === "string" ? encoder.encode(data) : data));
 }
