@@ -1,4 +1,5 @@
 import { canonicalJson, PreconditionFailed, sha256HexSync } from "@dawsos/core";
+import type { Context } from "hono";
 
 const tags = new WeakMap<object, string>();
 
@@ -11,10 +12,32 @@ const tags = new WeakMap<object, string>();
 export function recordEtag(record: object): string {
   let tag = tags.get(record);
   if (tag === undefined) {
-    tag = `"${sha256HexSync(canonicalJson(record)).slice(0, 32)}"`;
+    tag = tagOf(canonicalJson(record));
     tags.set(record, tag);
   }
   return tag;
+}
+
+const tagOf = (canonicalText: string) => `"${sha256HexSync(canonicalText).slice(0, 32)}"`;
+
+/**
+ * A stored record as a JSON response with its ETag. On a record's first read the canonical
+ * JSON the tag is computed from is also the body (the same JSON value, with keys in the order
+ * the store keeps them anyway), so the record is serialised once instead of twice. Typed
+ * `never` (as the streaming routes' responses are) so that a typed route may return it: the body
+ * is the record its OpenAPI response declares.
+ */
+export function recordResponse(c: Context, record: object, status: 200 | 201): never {
+  let tag = tags.get(record);
+  let text: string;
+  if (tag === undefined) {
+    text = canonicalJson(record);
+    tag = tagOf(text);
+    tags.set(record, tag);
+  } else {
+    text = JSON.stringify(record);
+  }
+  return c.body(text, status, { "Content-Type": "application/json", ETag: tag }) as never;
 }
 
 /** ETag of the whole graph: its `seq` (SPEC section 5). */

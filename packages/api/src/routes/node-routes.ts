@@ -1,7 +1,7 @@
 import { NotFoundError } from "@dawsos/core";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { ApiEnv, RouteDeps } from "../deps.ts";
-import { checkIfMatch, recordEtag } from "../etag.ts";
+import { checkIfMatch, recordEtag, recordResponse } from "../etag.ts";
 import { jsonBody } from "../middleware/json-body.ts";
 import { body, errorResponses, json, writeErrorResponses } from "../openapi-helpers.ts";
 import { decodeCursor, encodeCursor } from "../pagination.ts";
@@ -46,7 +46,7 @@ export function nodeRoutes(app: OpenAPIHono<ApiEnv>, deps: RouteDeps): void {
     }),
     async (c) => {
       const node = await requireNode(c.req.valid("param").id);
-      return c.json(node, 200, { ETag: recordEtag(node) });
+      return recordResponse(c, node, 200);
     },
   );
 
@@ -76,7 +76,7 @@ export function nodeRoutes(app: OpenAPIHono<ApiEnv>, deps: RouteDeps): void {
           },
         },
       );
-      return c.json(node, created ? 201 : 200, { ETag: recordEtag(node) });
+      return recordResponse(c, node, created ? 201 : 200);
     },
   );
 
@@ -98,7 +98,7 @@ export function nodeRoutes(app: OpenAPIHono<ApiEnv>, deps: RouteDeps): void {
           if (current) checkIfMatch(ifMatch, () => recordEtag(current));
         },
       });
-      return c.json(node, 200, { ETag: recordEtag(node) });
+      return recordResponse(c, node, 200);
     },
   );
 
