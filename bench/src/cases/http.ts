@@ -27,7 +27,7 @@ import {
 } from "../fixture.ts";
 import type { ChildMessage, InitMessage, ParentMessage } from "../http-server.ts";
 import { collectGarbage, type Stats, summarize } from "../measure.ts";
-import { fmtBytes, fmtMs, type Row } from "../table.ts";
+import { fmtBytes, fmtMs, fmtRatio, type Row } from "../table.ts";
 
 const CONNECTIONS = 50;
 const SECONDS = positive(process.env.BENCH_HTTP_SECONDS, 6);
@@ -355,25 +355,34 @@ export async function run(fx: Fixture, ctx: BenchContext): Promise<CaseResult> {
     if (realGet.rate / bareGet.rate < GET_TARGET) {
       notes.push(
         `${fx.size}: what bounds GET (CPU profiles of both servers under this load, the measured 6 s only, ` +
-          "100k, 2026-12-04): per request the real app spent ~90 µs of CPU and the bare route ~34 µs. The " +
-          "socket write (writev) is ~28 µs against ~15 µs (a response " +
-          `${fmtBytes(Math.round(realGet.bytesPerResponse))} long against ` +
-          `${fmtBytes(Math.round(bareGet.bytesPerResponse))}, its 11 security headers, X-Request-Id and ETag ` +
-          "set through undici's Headers and copied to Node's); the record's ETag ~12 µs (its canonical JSON " +
-          "and SHA-256: cached per record version, but this benchmark reads random nodes of 100k, so nearly " +
-          "every read is a record's first); Hono's trie router, the request-context, security-header, " +
-          "refresh, auth and validator middleware ~20 µs together; garbage collection ~6 µs against ~1 µs. " +
-          "80% of bare would need about 43 µs per request, and the real app's socket write and ETag alone " +
-          "take about 40. Setting the common headers on Node's response object instead of " +
-          "Hono's Headers was tried and measured no different in an A/B run",
+          "100k, 2026-12-04, after the changes of that day): the real app's main thread spent ~3× the bare " +
+          "route's time per request (101 µs against 33 µs under the profiler, which slows both). Of the real " +
+          "app's time: the socket write (writev, the kernel's loopback send) 32% — 32 µs per response against " +
+          `15 µs for the bare route's (${fmtBytes(Math.round(realGet.bytesPerResponse))} against ` +
+          `${fmtBytes(Math.round(bareGet.bytesPerResponse))}: 14 headers against 3); the record's response 16%, ` +
+          "of which its canonical JSON 10% (nearly every read of random nodes among 100k is a record's first, " +
+          "so its ETag — a SHA-256 of that JSON, cached per record version — is computed; the same text is the " +
+          "body, so the record is serialised once); the request id and the 11 security headers set through " +
+          "Hono's (undici's) Headers and copied to Node's, about 15% together — measured alone in process, " +
+          "app.fetch without the security-header middleware takes 7–10 µs less per request; Hono's router and " +
+          "the zod validator about 10%; garbage collection 6%. The bare route sets no header but its " +
+          "Content-Type and needs no ETag: 80% of its rate is out of reach while every response carries the " +
+          "security headers, the request id and an ETag",
       );
     }
     if (realPut.rate / barePut.rate < PUT_TARGET) {
       notes.push(
-        `${fx.size}: what bounds PUT: each PUT waits for its group's journal write and fdatasync, which the ` +
-          "bare route does not do, so its rate follows the disk's sync latency at the load generator's " +
-          "concurrency rather than the server's CPU (its CPU per request, bare ÷ real, is in the note above). " +
-          "Runs of the same code on this machine gave 31% and 45% of bare",
+        `${fx.size}: what bounds PUT (the same profiles): CPU, not the disk — the real app's event loop is ` +
+          `${(realPut.serverElu * 100).toFixed(0)}% busy (the group commit's write is one O_DSYNC syscall on ` +
+          "the thread pool). Its main thread spent ~2.9× the bare route's time per PUT (162 µs against 57 µs " +
+          "under the profiler). Self time of the real app: the socket write 11%, garbage collection 11%, " +
+          "reading and parsing the body once with its finite-number check 4%, Headers 4%, Hono's router and " +
+          "dispatch 5%, the commit — validate, apply, encode and hash the journal line, the group write — " +
+          "about 12%, the new record's canonical JSON and ETag 4%, zod validation of the parameter and body " +
+          "2%, and a long tail of the middleware chain (auth, body limits, request id, security headers, " +
+          "refresh), each a few per cent. 40% of bare would take " +
+          `${fmtRatio(PUT_TARGET / (realPut.rate / barePut.rate))} this run's rate, so about ` +
+          `${((1 - realPut.rate / barePut.rate / PUT_TARGET) * 100).toFixed(0)}% less CPU per PUT`,
       );
     }
     notes.push(
