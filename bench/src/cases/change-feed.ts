@@ -87,7 +87,8 @@ export async function run(ctx: BenchContext): Promise<CaseResult> {
       `process CPU per acknowledged write (median of the ${ROUNDS} runs): ${fmtUs(cpuA)} with no subscriber, ` +
         `${fmtUs(cpuB)} with 100 (${cpuB >= cpuA ? "+" : ""}${(((cpuB - cpuA) / cpuA) * 100).toFixed(1)}%). ` +
         "Process CPU includes the thread pool's syncs and the GC threads, so it moves between runs as well " +
-        "(from -4% to +17% on 2026-12-04); the profile in the next note separates the feed's own work",
+        "(from -4% to +17% on 2026-12-04); a CPU profile of the group separates the feed's own work: " +
+        "delivering records to 100 subscribers is under 1% of the busy time (2026-12-04)",
     );
     const noneRate = summarize(none).median;
     const subscribedRate = summarize(hundred).median;
