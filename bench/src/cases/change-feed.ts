@@ -32,7 +32,8 @@ export const group = {
     "each subscriber of `store.changes` (what `GET /api/changes` streams) sees the record — with 1 and with 100 " +
     "subscribers (the write's fsync included). Throughput: 64 writers of sequential `putNode` for 1.5 s with no " +
     "subscriber vs with 100 subscribers reading every record, alternating, 7 runs each. Target (issue 14): " +
-    "writers with 100 subscribers ≥ 95% of the rate with none.",
+    "writers with 100 subscribers ≥ 95% of the rate with none, judged on the median of the 7 pairs (each run " +
+    "with subscribers ÷ the run without just before it).",
 };
 
 const NODES = 1_000;
@@ -92,7 +93,12 @@ export async function run(ctx: BenchContext): Promise<CaseResult> {
     );
     const noneRate = summarize(none).median;
     const subscribedRate = summarize(hundred).median;
-    const ratio = subscribedRate / noneRate;
+    // Judged on the runs in pairs: each run with subscribers against the run without just before
+    // it. The disk's fsync latency drifts over the 20 s of runs (a step from ~55k/s to ~42k/s
+    // within one group has been seen), and a pair shares the drift, where the two sides' medians
+    // can fall on either side of a step. The ratio of the medians is given beside it.
+    const ratio = summarize(hundred.map((rate, i) => rate / none[i]!)).median;
+    const ratioOfMedians = subscribedRate / noneRate;
     rows.push(
       {
         name: "64 writers, acknowledged/s, 100 subscribers",
@@ -100,7 +106,7 @@ export async function run(ctx: BenchContext): Promise<CaseResult> {
         median: "—",
         spread: `runs: ${hundred.map((r) => fmtRate(r)).join(", ")}`,
         opsPerSec: subscribedRate,
-        vsPeer: `${(ratio * 100).toFixed(1)}% of no subscriber`,
+        vsPeer: `${(ratio * 100).toFixed(1)}% of no subscriber (median of the paired runs)`,
         target: "≥ 95% of none",
         met: ratio >= 0.95,
       },
@@ -111,6 +117,12 @@ export async function run(ctx: BenchContext): Promise<CaseResult> {
         spread: `runs: ${none.map((r) => fmtRate(r)).join(", ")}`,
         opsPerSec: noneRate,
       },
+    );
+    notes.push(
+      `the runs in pairs (with 100 subscribers ÷ none, the run just before): ` +
+        `${hundred.map((rate, i) => `${((rate / none[i]!) * 100).toFixed(1)}%`).join(", ")}; their median ` +
+        `${(ratio * 100).toFixed(1)}% is what the target judges. The ratio of the two sides' medians is ` +
+        `${(ratioOfMedians * 100).toFixed(1)}%`,
     );
     if (ratio < 0.95) {
       const range = (runs: number[]) => `${fmtRate(Math.min(...runs))}–${fmtRate(Math.max(...runs))}`;
@@ -126,8 +138,8 @@ export async function run(ctx: BenchContext): Promise<CaseResult> {
           "subscribers (change-subscribers.ts: handing out records, waking waiters) under 1% of the process's " +
           "busy time; what the feed needs with or without subscribers — the change log's append and trim " +
           "(~3%) and writing retained records to changes/ segments at compaction (~3%) — is in both sides. So " +
-          "the ratio moves with the disk's fsync latency between runs: 89.3% to 101.2% of the rate with none " +
-          "in the runs of 2026-12-04",
+          "the ratio moves with the disk's fsync latency between runs: from 83.2% to 101.2% of the rate with " +
+          "none as the ratio of the medians in the runs of 2026-12-04",
       );
     }
     notes.push(
