@@ -115,7 +115,8 @@ export async function run(fx: Fixture, ctx: BenchContext): Promise<CaseResult> {
     `${fx.size}: the median of ${ROUNDS} rounds of ${DURATION_MS / 1000} s, each on a fresh copy; the rounds gave ` +
       `${byRate.map((r) => `${fmtRate(rateOf(r))}/s`).join(", ")}. Automatic compactions in the median round: ` +
       `${compactions} (the journal folds into graph.json past 100,000 records or 64 MiB, or past the graph's own ` +
-      "nodes + edges and graph.json's size when larger: group 5 shows a compaction's cost at each size)",
+      "nodes + edges and graph.json's size when larger, up to 1,000,000 records and 256 MiB: group 5 shows a " +
+      "compaction's cost at each size)",
   );
   if (rate < target) {
     notes.push(

@@ -66,11 +66,11 @@ export interface GraphStoreOptions {
   /** Upper bound on the fdatasync delay in `"batched"` mode. Default 50 ms. */
   batchDelayMs?: number;
   /**
-   * Compact (fold the journal into `graph.json`) past this journal size. Default: 64 MiB or the
-   * size of `graph.json`, whichever is larger (see `compactionDue` for why it grows).
+   * Compact (fold the journal into `graph.json`) past this journal size. Default: the size of
+   * `graph.json`, at least 64 MiB and at most 256 MiB (see `compactionDue` for why it grows).
    */
   compactAfterBytes?: number;
-  /** … or past this many journal records. Default: 100,000 or the graph's nodes + edges, whichever is larger. */
+  /** … or past this many journal records. Default: the graph's nodes + edges, at least 100,000 and at most 1,000,000. */
   compactAfterRecords?: number;
   /** Versions kept (newest first). Default 20. */
   versionRetention?: number;
