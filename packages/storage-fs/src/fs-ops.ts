@@ -102,8 +102,8 @@ async function writeAll(handle: fsp.FileHandle, bytes: Uint8Array): Promise<void
 /**
  * The O_DSYNC twin of an `"a+"` handle (see `FsFileHandle.writeDurably`): opened on the same
  * path without O_CREAT, then checked to be the same file (device and inode), so a file renamed
- * or replaced between the two opens is an error instead of a journal split across two files.
- * Both descriptors append (O_APPEND), so either writes at the end of the file as it is.
+ * or replaced meanwhile is an error instead of a journal split across two files. Both
+ * descriptors append (O_APPEND), so either writes at the end of the file as it is.
  */
 async function openDsyncTwin(path: string, handle: fsp.FileHandle): Promise<fsp.FileHandle> {
   const { O_WRONLY, O_APPEND, O_DSYNC } = fsConstants;
@@ -111,7 +111,7 @@ async function openDsyncTwin(path: string, handle: fsp.FileHandle): Promise<fsp.
   try {
     const [a, b] = await Promise.all([handle.stat(), twin.stat()]);
     if (a.dev !== b.dev || a.ino !== b.ino) {
-      throw Object.assign(new Error(`ESTALE: ${path} was replaced while it was being opened`), {
+      throw Object.assign(new Error(`ESTALE: ${path} was replaced while it was open`), {
         code: "ESTALE",
         syscall: "open",
         path,
@@ -124,7 +124,35 @@ async function openDsyncTwin(path: string, handle: fsp.FileHandle): Promise<fsp.
   }
 }
 
-function wrapHandle(handle: fsp.FileHandle, dsync?: fsp.FileHandle): FsFileHandle {
+/**
+ * `writeDurably` for an `"a+"` handle, its O_DSYNC twin opened on first use: a log that is
+ * opened for one append to a non-empty file (a session's message log) never uses it, and so
+ * never pays for a second open.
+ */
+function durableWriter(path: string, handle: fsp.FileHandle) {
+  let twin: Promise<fsp.FileHandle> | undefined;
+  return {
+    async writeDurably(bytes: Uint8Array): Promise<void> {
+      twin ??= openDsyncTwin(path, handle);
+      let opened: fsp.FileHandle;
+      try {
+        opened = await twin;
+      } catch (err) {
+        twin = undefined; // the next call tries again
+        throw err;
+      }
+      await writeAll(opened, bytes);
+    },
+    async close(): Promise<void> {
+      const opened = await twin?.catch(() => undefined);
+      await opened?.close();
+    },
+  };
+}
+
+function wrapHandle(handle: fsp.FileHandle, path: string, flags: OpenFlags): FsFileHandle {
+  // No O_DSYNC (Windows): write + datasync, as for every other handle.
+  const durable = flags === "a+" && fsConstants.O_DSYNC !== undefined ? durableWriter(path, handle) : null;
   return {
     write: (bytes) => writeAll(handle, bytes),
     async read(buffer, position) {
@@ -135,10 +163,10 @@ function wrapHandle(handle: fsp.FileHandle, dsync?: fsp.FileHandle): FsFileHandl
     truncate: (length) => handle.truncate(length),
     sync: () => handle.sync(),
     datasync: () => handle.datasync(),
-    ...(dsync ? { writeDurably: (bytes: Uint8Array) => writeAll(dsync, bytes) } : {}),
+    ...(durable ? { writeDurably: durable.writeDurably } : {}),
     async close() {
       try {
-        await dsync?.close();
+        await durable?.close();
       } finally {
         await handle.close();
       }
@@ -149,15 +177,7 @@ function wrapHandle(handle: fsp.FileHandle, dsync?: fsp.FileHandle): FsFileHandl
 /** `FsOps` over `node:fs/promises`: the real thing. */
 export const nodeFsOps: FsOps = {
   async open(path, flags) {
-    const handle = await fsp.open(path, flags);
-    // No O_DSYNC (Windows): write + datasync, as for every other handle.
-    if (flags !== "a+" || fsConstants.O_DSYNC === undefined) return wrapHandle(handle);
-    try {
-      return wrapHandle(handle, await openDsyncTwin(path, handle));
-    } catch (err) {
-      await handle.close();
-      throw err;
-    }
+    return wrapHandle(await fsp.open(path, flags), path, flags);
   },
   async readFile(path) {
     const buffer = await fsp.readFile(path);

@@ -211,12 +211,15 @@ export class FaultyFs implements FsOps {
   }
 
   #wrapHandle(handle: FsFileHandle, path: string): FsFileHandle {
+    /** An injected write fault: a `partial` one writes half the bytes first. */
+    const failWrite = async (fault: FaultRule, bytes: Uint8Array): Promise<never> => {
+      if (fault.partial === true) await handle.write(bytes.subarray(0, Math.floor(bytes.length / 2)));
+      throw fsError(fault.code, SYSCALL.write, path);
+    };
     return {
       write: async (bytes) => {
         const fault = this.#record("write", path, { bytes: bytes.length });
-        if (fault === undefined) return handle.write(bytes);
-        if (fault.partial === true) await handle.write(bytes.subarray(0, Math.floor(bytes.length / 2)));
-        throw fsError(fault.code, SYSCALL.write, path);
+        return fault === undefined ? handle.write(bytes) : failWrite(fault, bytes);
       },
       read: async (buffer, position) => {
         this.#enter("read", path, { bytes: buffer.length });
@@ -244,12 +247,7 @@ export class FaultyFs implements FsOps {
         ? {
             writeDurably: async (bytes: Uint8Array) => {
               const writeFault = this.#record("write", path, { bytes: bytes.length });
-              if (writeFault !== undefined) {
-                if (writeFault.partial === true) {
-                  await handle.write(bytes.subarray(0, Math.floor(bytes.length / 2)));
-                }
-                throw fsError(writeFault.code, SYSCALL.write, path);
-              }
+              if (writeFault !== undefined) return failWrite(writeFault, bytes);
               const syncFault = this.#record("datasync", path, {});
               if (syncFault === undefined) return handle.writeDurably!(bytes);
               // The bytes reached the page cache; making them durable failed.
