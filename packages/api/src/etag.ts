@@ -10,15 +10,15 @@ const tags = new WeakMap<object, string>();
  * record version and cached.
  */
 export function recordEtag(record: object): string {
-  let tag = tags.get(record);
-  if (tag === undefined) {
-    tag = tagOf(canonicalJson(record));
-    tags.set(record, tag);
-  }
-  return tag;
+  return tags.get(record) ?? remember(record, canonicalJson(record));
 }
 
-const tagOf = (canonicalText: string) => `"${sha256HexSync(canonicalText).slice(0, 32)}"`;
+/** Computes, caches and returns the tag of `record` from its canonical JSON. */
+function remember(record: object, canonicalText: string): string {
+  const tag = `"${sha256HexSync(canonicalText).slice(0, 32)}"`;
+  tags.set(record, tag);
+  return tag;
+}
 
 /**
  * A stored record as a JSON response with its ETag. On a record's first read the canonical
@@ -28,15 +28,9 @@ const tagOf = (canonicalText: string) => `"${sha256HexSync(canonicalText).slice(
  * is the record its OpenAPI response declares.
  */
 export function recordResponse(c: Context, record: object, status: 200 | 201): never {
-  let tag = tags.get(record);
-  let text: string;
-  if (tag === undefined) {
-    text = canonicalJson(record);
-    tag = tagOf(text);
-    tags.set(record, tag);
-  } else {
-    text = JSON.stringify(record);
-  }
+  const cached = tags.get(record);
+  const text = cached === undefined ? canonicalJson(record) : JSON.stringify(record);
+  const tag = cached ?? remember(record, text);
   return c.body(text, status, { "Content-Type": "application/json", ETag: tag }) as never;
 }
 
