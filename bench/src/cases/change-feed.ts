@@ -22,7 +22,7 @@ import {
 } from "../fixture.ts";
 import { generateGraphDocument } from "../generate.ts";
 import { now, summarize } from "../measure.ts";
-import { fmtRate, type Row, statsRow } from "../table.ts";
+import { fmtMs, fmtRate, type Row, statsRow } from "../table.ts";
 
 export const group = {
   id: "change-feed",
@@ -39,8 +39,6 @@ export const group = {
 const NODES = 1_000;
 const LATENCY_WRITES = 300;
 const THROUGHPUT_MS = 1_500;
-/** Milliseconds as microseconds, for CPU per write. */
-const fmtUs = (ms: number) => `${(ms * 1000).toFixed(1)} µs`;
 // Alternating runs: one 1.5 s run moves by ±10% on a shared 2-core machine, so the medians of 7 each.
 const ROUNDS = 7;
 
@@ -85,8 +83,8 @@ export async function run(ctx: BenchContext): Promise<CaseResult> {
     const cpuA = summarize(cpuNone).median;
     const cpuB = summarize(cpuHundred).median;
     notes.push(
-      `process CPU per acknowledged write (median of the ${ROUNDS} runs): ${fmtUs(cpuA)} with no subscriber, ` +
-        `${fmtUs(cpuB)} with 100 (${cpuB >= cpuA ? "+" : ""}${(((cpuB - cpuA) / cpuA) * 100).toFixed(1)}%). ` +
+      `process CPU per acknowledged write (median of the ${ROUNDS} runs): ${fmtMs(cpuA)} with no subscriber, ` +
+        `${fmtMs(cpuB)} with 100 (${cpuB >= cpuA ? "+" : ""}${(((cpuB - cpuA) / cpuA) * 100).toFixed(1)}%). ` +
         "Process CPU includes the thread pool's syncs and the GC threads, so it moves between runs as well " +
         "(from -4% to +17% on 2026-12-04); a CPU profile of the group separates the feed's own work: " +
         "delivering records to 100 subscribers is under 1% of the busy time (2026-12-04)",
